@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh Debian (bookworm) x86_64 machine.
+# Idempotent: each step checks first, so a second run takes seconds.
+#
+# What and why:
+# - Debian's rustc (`rustc-web`) + its aarch64 std: `rustup target add` cannot reach its
+#   server on these machines, so arm64 builds use RUSTC=/usr/bin/rustc.
+# - qemu-user-static + arm64 libc: run arm64 `bootstrap` binaries in the end-to-end tests.
+# - binutils-aarch64-linux-gnu: arm64 objdump for inspecting binaries.
+# - ziglang (PyPI): the linker cargo-zigbuild drives; cargo-lambda (PyPI): the Lambda Runtime
+#   API emulator and the `cargo lambda build` baseline for the benchmark.
+set -euo pipefail
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+need_apt=()
+dpkg --print-foreign-architectures | grep -qx arm64 || { log "adding arm64 architecture"; $SUDO dpkg --add-architecture arm64; }
+[ -x /usr/bin/rustc ] || need_apt+=(rustc-web)
+[ -x /usr/bin/qemu-aarch64-static ] || need_apt+=(qemu-user-static)
+[ -e /lib/ld-linux-aarch64.so.1 ] || need_apt+=(libc6:arm64)
+[ -e /lib/aarch64-linux-gnu/libgcc_s.so.1 ] || need_apt+=(libgcc-s1:arm64)
+command -v aarch64-linux-gnu-objdump >/dev/null || need_apt+=(binutils-aarch64-linux-gnu)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  log "apt-get install ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# Debian's aarch64 standard library for /usr/bin/rustc (the package is not co-installable,
+# so unpack it and copy the rustlib folder in).
+sysroot=$(/usr/bin/rustc --print sysroot)
+if [ ! -d "$sysroot/lib/rustlib/aarch64-unknown-linux-gnu/lib" ]; then
+  log "installing Debian's aarch64 Rust std into $sysroot/lib/rustlib"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -qq libstd-rust-web-dev:arm64 >/dev/null 2>&1 \
+     || { $SUDO apt-get update -qq && apt-get download -qq libstd-rust-web-dev:arm64; })
+  dpkg -x "$tmp"/libstd-rust-web-dev_*_arm64.deb "$tmp/x"
+  $SUDO cp -r "$tmp/x/usr/lib/rustlib/aarch64-unknown-linux-gnu" "$sysroot/lib/rustlib/"
+  rm -rf "$tmp"
+fi
+
+pip_need=()
+python3 -m ziglang version >/dev/null 2>&1 || pip_need+=(ziglang)
+python3 -m pip show -q cargo-lambda >/dev/null 2>&1 || pip_need+=(cargo-lambda)
+if [ "${#pip_need[@]}" -gt 0 ]; then
+  log "pip install ${pip_need[*]}"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${pip_need[@]}"
+fi
+if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+log "ready: rustc $(/usr/bin/rustc --version | cut -d' ' -f2) (Debian), zig $(python3 -m ziglang version), $(cargo-lambda --version 2>/dev/null || echo 'cargo-lambda ?')"

@@ -1,0 +1,112 @@
+//! Compiling: one cargo invocation per plan group, through a [`Compiler`] backend. The run's
+//! binaries are taken from cargo's own build messages, never from whatever lies in the target
+//! dir, so a stale binary from an earlier build is never packaged (cargo-lambda issue #931).
+
+mod cargo;
+mod cross;
+mod zigbuild;
+
+use std::collections::HashMap;
+use std::io::{BufReader, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, bail};
+use cargo_metadata::Message;
+
+use crate::config::CompilerKind;
+use crate::plan::{Invocation, Plan};
+
+/// A compiler backend: turns cargo build options into the command that runs the build.
+pub trait Compiler {
+    /// The command that builds `options`.
+    fn command(&self, options: &cargo_options::Build) -> anyhow::Result<Command>;
+}
+
+/// The backend for a compiler kind.
+pub fn compiler_for(kind: CompilerKind) -> Box<dyn Compiler> {
+    match kind {
+        CompilerKind::CargoZigbuild => Box::new(zigbuild::Zigbuild),
+        CompilerKind::Cargo => Box::new(cargo::Cargo),
+        CompilerKind::Cross => Box::new(cross::Cross),
+    }
+}
+
+/// A binary cargo reported building: (package id, binary name, target triple).
+pub type BuiltKey = (String, String, String);
+
+/// The executables one invocation produced.
+pub type Built = HashMap<BuiltKey, PathBuf>;
+
+/// cargo build options for an invocation: the run's flags, its targets, packages and binaries,
+/// JSON messages (to learn which executables were built), and the release tuning.
+pub fn build_options(plan: &Plan, invocation: &Invocation) -> cargo_options::Build {
+    let mut options = cargo_options::Build::default();
+    options.manifest_path = Some(plan.manifest_path.clone());
+    options.packages = invocation.packages.clone();
+    options.bin = invocation.bins.clone();
+    let common = &mut options.common;
+    common.profile = Some(invocation.profile.name.clone());
+    common.target = invocation.targets.iter().map(|t| t.zig_target()).collect();
+    common.features = plan.cargo.features.clone();
+    common.all_features = plan.cargo.all_features;
+    common.no_default_features = plan.cargo.no_default_features;
+    common.locked = plan.cargo.locked;
+    common.frozen = plan.cargo.frozen;
+    common.jobs = plan.cargo.jobs.map(|j| j as usize);
+    let rendered = if std::io::stderr().is_terminal() { "json-diagnostic-rendered-ansi" } else { "json" };
+    common.message_format = vec![rendered.to_owned()];
+    if let Some(tuning) = &invocation.tuning {
+        common.config = tuning.config_args();
+    }
+    options
+}
+
+/// Runs one invocation and returns the executables cargo reported. Compiler output is shown as
+/// rustc renders it; a failed build is an error and nothing is packaged.
+pub fn compile(plan: &Plan, invocation: &Invocation) -> anyhow::Result<Built> {
+    let options = build_options(plan, invocation);
+    let mut command = compiler_for(invocation.compiler).command(&options)?;
+    if invocation.tuning.as_ref().is_some_and(|t| !t.rustflags.is_empty()) {
+        // The tuning carries the user's flags per target; these variables would override it.
+        for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS"] {
+            command.env_remove(var);
+        }
+    }
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    tracing::debug!(?command, "running");
+    let program = command.get_program().to_string_lossy().into_owned();
+    let mut child = command.spawn().with_context(|| format!("starting {program}"))?;
+    let stdout = child.stdout.take().context("cargo's stdout")?;
+    let mut built = Built::new();
+    let mut stderr = std::io::stderr().lock();
+    for message in Message::parse_stream(BufReader::new(stdout)) {
+        match message.context("reading cargo's build messages")? {
+            Message::CompilerArtifact(artifact) => {
+                let Some(exe) = artifact.executable else { continue };
+                let exe = exe.into_std_path_buf();
+                // target/<triple>/<profile>/<name>: the triple names the target it was built for.
+                let triple = exe.parent().and_then(|p| p.parent()).and_then(|p| p.file_name());
+                if let Some(triple) = triple {
+                    let key = (artifact.package_id.repr.clone(), artifact.target.name.clone(), triple.to_string_lossy().into_owned());
+                    built.insert(key, exe);
+                }
+            }
+            Message::CompilerMessage(message) => {
+                if let Some(rendered) = &message.message.rendered {
+                    let _ = stderr.write_all(rendered.as_bytes());
+                }
+            }
+            Message::TextLine(line) => {
+                let _ = writeln!(stderr, "{line}");
+            }
+            _ => {}
+        }
+    }
+    drop(stderr);
+    let status = child.wait().with_context(|| format!("waiting for {program}"))?;
+    if !status.success() {
+        bail!("{program} build failed ({status}); nothing was packaged and earlier artifacts are untouched");
+    }
+    Ok(built)
+}

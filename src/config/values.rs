@@ -1,0 +1,297 @@
+//! Typed setting values and their parsers. Parsers return what is accepted on failure, so
+//! the caller can build a one-line error naming the input and its source.
+
+use std::fmt;
+
+/// A Lambda CPU architecture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    /// x86_64 (Lambda's `x86_64`).
+    X86_64,
+    /// aarch64 (Lambda's `arm64`, Graviton).
+    Arm64,
+}
+
+impl Arch {
+    /// Lambda's name for the architecture, used in the output layout and the manifest.
+    pub fn lambda_name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+
+    /// The Rust name of the architecture, as it starts a target triple.
+    pub fn rust_name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "aarch64",
+        }
+    }
+
+    /// The CPU Lambda runs on, for `-C target-cpu` in release builds (as cargo-lambda does).
+    pub fn lambda_cpu(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "haswell",
+            Arch::Arm64 => "neoverse-n1",
+        }
+    }
+}
+
+/// The C library a target links against.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Libc {
+    /// glibc, optionally pinned to a version (`2.17`) for cargo-zigbuild.
+    Gnu(Option<String>),
+    /// musl: static binaries.
+    Musl,
+}
+
+/// A Lambda-compatible Rust target.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Target {
+    /// The CPU architecture.
+    pub arch: Arch,
+    /// The C library.
+    pub libc: Libc,
+}
+
+/// What `--target` accepts, for error messages.
+pub const ACCEPTED_TARGETS: &str = "x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu, x86_64-unknown-linux-musl, aarch64-unknown-linux-musl (a -gnu triple may end in a glibc version such as .2.17), or the aliases x86_64, amd64, arm64, aarch64";
+
+impl Target {
+    /// The default target: x86_64 with glibc.
+    pub const fn x86_64() -> Self {
+        Target { arch: Arch::X86_64, libc: Libc::Gnu(None) }
+    }
+
+    /// Lambda's arm64 with glibc.
+    pub const fn arm64() -> Self {
+        Target { arch: Arch::Arm64, libc: Libc::Gnu(None) }
+    }
+
+    /// Parses a triple or an alias.
+    pub fn parse(text: &str) -> Option<Target> {
+        let text = text.trim();
+        match text.to_ascii_lowercase().as_str() {
+            "x86_64" | "amd64" | "x86-64" => return Some(Target::x86_64()),
+            "arm64" | "aarch64" => return Some(Target::arm64()),
+            _ => {}
+        }
+        let (triple, glibc) = match text.split_once('.') {
+            Some((triple, version)) => (triple, Some(version)),
+            None => (text, None),
+        };
+        let (arch, env) = triple.split_once("-unknown-linux-")?;
+        let arch = match arch {
+            "x86_64" => Arch::X86_64,
+            "aarch64" => Arch::Arm64,
+            _ => return None,
+        };
+        let libc = match (env, glibc) {
+            ("gnu", None) => Libc::Gnu(None),
+            ("gnu", Some(version)) if is_glibc_version(version) => Libc::Gnu(Some(version.to_owned())),
+            ("musl", None) => Libc::Musl,
+            _ => return None,
+        };
+        Some(Target { arch, libc })
+    }
+
+    /// The Rust target triple, without a glibc suffix: the name of cargo's output folder.
+    pub fn triple(&self) -> String {
+        let env = match self.libc {
+            Libc::Gnu(_) => "gnu",
+            Libc::Musl => "musl",
+        };
+        format!("{}-unknown-linux-{env}", self.arch.rust_name())
+    }
+
+    /// The target as given to cargo-zigbuild: the triple with its glibc suffix, if any.
+    pub fn zig_target(&self) -> String {
+        match &self.libc {
+            Libc::Gnu(Some(version)) => format!("{}.{version}", self.triple()),
+            _ => self.triple(),
+        }
+    }
+}
+
+fn is_glibc_version(text: &str) -> bool {
+    let mut parts = text.split('.');
+    let (Some(major), Some(minor)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    major == "2" && !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()) && parts.next().is_none()
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.zig_target())
+    }
+}
+
+impl serde::Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// An artifact format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputFormat {
+    /// The executable itself (`bootstrap`, or the extension's name).
+    Binary,
+    /// A reproducible zip ready for Lambda.
+    Zip,
+}
+
+/// What `--output-format` accepts.
+pub const ACCEPTED_OUTPUT_FORMATS: &str = "binary, zip, or binary,zip (any case)";
+
+impl OutputFormat {
+    /// Parses one format, case-insensitively.
+    pub fn parse(text: &str) -> Option<OutputFormat> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "binary" => Some(OutputFormat::Binary),
+            "zip" => Some(OutputFormat::Zip),
+            _ => None,
+        }
+    }
+
+    /// The manifest's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Binary => "binary",
+            OutputFormat::Zip => "zip",
+        }
+    }
+}
+
+/// The compiler backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum CompilerKind {
+    /// cargo-zigbuild, linked in as a library: Zig is the linker, any glibc version.
+    #[serde(rename = "cargo-zigbuild")]
+    CargoZigbuild,
+    /// Plain `cargo build`: the host's linker.
+    #[serde(rename = "cargo")]
+    Cargo,
+    /// `cross build`: a container per target.
+    #[serde(rename = "cross")]
+    Cross,
+}
+
+/// What `--compiler` accepts.
+pub const ACCEPTED_COMPILERS: &str = "cargo-zigbuild (or zigbuild), cargo, cross";
+
+impl CompilerKind {
+    /// Parses a compiler name, case-insensitively.
+    pub fn parse(text: &str) -> Option<CompilerKind> {
+        match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "cargo-zigbuild" | "zigbuild" => Some(CompilerKind::CargoZigbuild),
+            "cargo" => Some(CompilerKind::Cargo),
+            "cross" => Some(CompilerKind::Cross),
+            _ => None,
+        }
+    }
+
+    /// The name users write.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompilerKind::CargoZigbuild => "cargo-zigbuild",
+            CompilerKind::Cargo => "cargo",
+            CompilerKind::Cross => "cross",
+        }
+    }
+}
+
+/// What a boolean accepts.
+pub const ACCEPTED_BOOLEANS: &str = "true, false, 1, 0, yes, no, on, off (any case)";
+
+/// Parses a boolean the way the contract allows.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// The cargo profile of a build.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Profile {
+    /// The profile name given to cargo (`dev`, `release`, or a custom one).
+    pub name: String,
+    /// Whether cargo-lambda's Lambda release tuning applies.
+    pub tuned: bool,
+}
+
+impl Profile {
+    /// The debug profile.
+    pub fn dev() -> Self {
+        Profile { name: "dev".into(), tuned: false }
+    }
+
+    /// The folder cargo writes this profile's output to.
+    pub fn dir_name(&self) -> &str {
+        match self.name.as_str() {
+            "dev" | "test" => "debug",
+            "bench" => "release",
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_aliases_triples_and_glibc_suffixes() {
+        let cases = [
+            ("x86_64", Some("x86_64-unknown-linux-gnu")),
+            ("AMD64", Some("x86_64-unknown-linux-gnu")),
+            ("arm64", Some("aarch64-unknown-linux-gnu")),
+            ("aarch64", Some("aarch64-unknown-linux-gnu")),
+            ("aarch64-unknown-linux-gnu", Some("aarch64-unknown-linux-gnu")),
+            ("x86_64-unknown-linux-musl", Some("x86_64-unknown-linux-musl")),
+            ("x86_64-unknown-linux-gnu.2.17", Some("x86_64-unknown-linux-gnu.2.17")),
+            (" aarch64-unknown-linux-gnu.2.26 ", Some("aarch64-unknown-linux-gnu.2.26")),
+            ("x86_64-unknown-linux-musl.2.17", None),
+            ("x86_64-unknown-linux-gnu.3.1", None),
+            ("x86_64-unknown-linux-gnu.2", None),
+            ("x86_64-apple-darwin", None),
+            ("armv7-unknown-linux-gnueabihf", None),
+            ("mips", None),
+            ("", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(Target::parse(text).map(|t| t.to_string()).as_deref(), expected, "{text:?}");
+        }
+        let t = Target::parse("aarch64-unknown-linux-gnu.2.17").unwrap();
+        assert_eq!(t.triple(), "aarch64-unknown-linux-gnu");
+        assert_eq!(t.arch.lambda_name(), "arm64");
+    }
+
+    #[test]
+    fn formats_compilers_and_booleans() {
+        assert_eq!(OutputFormat::parse("ZIP"), Some(OutputFormat::Zip));
+        assert_eq!(OutputFormat::parse("Binary"), Some(OutputFormat::Binary));
+        assert_eq!(OutputFormat::parse("tar"), None);
+        assert_eq!(CompilerKind::parse("zigbuild"), Some(CompilerKind::CargoZigbuild));
+        assert_eq!(CompilerKind::parse("Cargo_Zigbuild"), Some(CompilerKind::CargoZigbuild));
+        assert_eq!(CompilerKind::parse("cross"), Some(CompilerKind::Cross));
+        assert_eq!(CompilerKind::parse("gcc"), None);
+        for (text, value) in [("TRUE", Some(true)), ("on", Some(true)), ("1", Some(true)), ("No", Some(false)), ("off", Some(false)), ("0", Some(false)), ("maybe", None), ("", None)] {
+            assert_eq!(parse_bool(text), value, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn profile_dirs() {
+        assert_eq!(Profile::dev().dir_name(), "debug");
+        assert_eq!(Profile { name: "release".into(), tuned: true }.dir_name(), "release");
+        assert_eq!(Profile { name: "lambda".into(), tuned: false }.dir_name(), "lambda");
+    }
+}

@@ -1,0 +1,25 @@
+//! lambda-build: builds AWS Lambda functions and extensions written in Rust, for CI.
+//!
+//! Data flows one way, one module per stage: [`config`] (settings with provenance) →
+//! [`discover`] (functions and extensions) → [`plan`] (invocations and artifacts) →
+//! [`toolchain`] (Zig, Rust targets) → [`compile`] (a [`compile::Compiler`] per backend) →
+//! [`package`] (reproducible zips, atomic writes) → [`record`] (SHA256SUMS, manifest.json).
+//! [`run`] strings them together; `main` only parses and maps errors to exit codes.
+
+pub mod cli;
+pub mod compile;
+pub mod config;
+pub mod discover;
+pub mod error;
+pub mod package;
+pub mod plan;
+pub mod print_config;
+pub mod progress;
+pub mod record;
+pub mod run;
+pub mod settings;
+pub mod toolchain;
+pub mod tuning;
+
+pub use error::{Error, Result};
+pub use run::{Outcome, run};

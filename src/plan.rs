@@ -1,0 +1,341 @@
+//! The plan: which cargo invocations run and which artifacts each produces, where. Plain data,
+//! computed without side effects, so it can be printed and unit-tested without compiling.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::{CompilerKind, Include, Libc, OutputFormat, PackageSettings, Profile, RunSettings, Target};
+use crate::discover::{Binary, Kind};
+use crate::error::{Error, Result};
+use crate::tuning::Tuning;
+
+/// Everything a run will do.
+#[derive(Clone, Debug, Serialize)]
+pub struct Plan {
+    /// The Cargo.toml being built.
+    pub manifest_path: PathBuf,
+    /// cargo's target directory.
+    pub target_dir: PathBuf,
+    /// Where artifacts and records go.
+    pub lambda_dir: PathBuf,
+    /// Run-wide cargo flags, given to every invocation.
+    pub cargo: CargoFlags,
+    /// Cargo invocations, in order.
+    pub invocations: Vec<Invocation>,
+    /// Artifacts, sorted by output path.
+    pub artifacts: Vec<Artifact>,
+}
+
+/// One cargo invocation: every target of a group of packages that share compiler and profile.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Invocation {
+    /// The backend.
+    pub compiler: CompilerKind,
+    /// The profile.
+    pub profile: Profile,
+    /// All targets, built together.
+    pub targets: Vec<Target>,
+    /// `-p` arguments.
+    pub packages: Vec<String>,
+    /// `--bin` arguments.
+    pub bins: Vec<String>,
+    /// Release tuning, when the profile is tuned (filled in by [`crate::tuning`]).
+    pub tuning: Option<Tuning>,
+}
+
+/// One binary for one target, and the files made from it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Artifact {
+    /// The binary's name.
+    pub name: String,
+    /// Its package.
+    pub package: String,
+    /// cargo's package id.
+    #[serde(skip)]
+    pub package_id: String,
+    /// Function or extension.
+    pub kind: Kind,
+    /// The target.
+    pub target: Target,
+    /// The profile.
+    pub profile: Profile,
+    /// Index into [`Plan::invocations`].
+    pub invocation: usize,
+    /// Where cargo writes the binary: `target/<triple>/<profile-dir>/<name>`.
+    pub binary: PathBuf,
+    /// Files to produce, relative to the lambda dir.
+    pub outputs: Vec<Output>,
+    /// Extra files for zips.
+    pub include: Vec<Include>,
+}
+
+/// One file to produce.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Output {
+    /// Binary or zip.
+    pub format: OutputFormat,
+    /// Path relative to the lambda dir, `/`-separated.
+    pub path: String,
+}
+
+/// Run-wide cargo flags shared by every invocation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CargoFlags {
+    /// `--features`.
+    pub features: Vec<String>,
+    /// `--all-features`.
+    pub all_features: bool,
+    /// `--no-default-features`.
+    pub no_default_features: bool,
+    /// `--locked`.
+    pub locked: bool,
+    /// `--frozen`.
+    pub frozen: bool,
+    /// `-j`.
+    pub jobs: Option<u32>,
+}
+
+impl CargoFlags {
+    /// The flags from the run settings.
+    pub fn from_run(run: &RunSettings) -> Self {
+        CargoFlags {
+            features: run.features.value.clone(),
+            all_features: run.all_features.value,
+            no_default_features: run.no_default_features.value,
+            locked: run.locked.value,
+            frozen: run.frozen.value,
+            jobs: run.jobs.value,
+        }
+    }
+}
+
+/// A selected binary with its package's settings.
+#[derive(Clone, Debug)]
+pub struct Selected<'a> {
+    /// The binary.
+    pub binary: &'a Binary,
+    /// Its package's resolved settings.
+    pub settings: &'a PackageSettings,
+}
+
+/// Builds the plan. Packages whose settings need different invocations (compiler, profile or
+/// targets) are grouped; cross gets one invocation per target since it runs one container each.
+pub fn plan(selected: &[Selected<'_>], manifest_path: &Path, target_dir: &Path, lambda_dir: &Path, cargo: CargoFlags) -> Result<Plan> {
+    let all_targets: BTreeSet<&Target> = selected.iter().flat_map(|s| s.settings.target.value.iter()).collect();
+    let arch_dirs = arch_dirs(&all_targets);
+
+    let mut groups: BTreeMap<(CompilerKind, Profile, Vec<Target>), Vec<&Selected<'_>>> = BTreeMap::new();
+    for s in selected {
+        let compiler = s.settings.compiler.value;
+        check_compiler_fits(s, compiler)?;
+        let target_sets: Vec<Vec<Target>> = if compiler == CompilerKind::Cross {
+            s.settings.target.value.iter().map(|t| vec![t.clone()]).collect()
+        } else {
+            vec![s.settings.target.value.clone()]
+        };
+        for targets in target_sets {
+            groups.entry((compiler, s.settings.profile.value.clone(), targets)).or_default().push(s);
+        }
+    }
+
+    let mut invocations = Vec::new();
+    let mut artifacts = Vec::new();
+    for ((compiler, profile, targets), members) in groups {
+        let index = invocations.len();
+        let mut packages: Vec<String> = members.iter().map(|s| s.binary.package.clone()).collect();
+        packages.dedup();
+        let mut bins: Vec<String> = members.iter().map(|s| s.binary.name.clone()).collect();
+        bins.sort();
+        bins.dedup();
+        for s in &members {
+            for target in &targets {
+                let kind = match s.settings.extension.value {
+                    Some(true) => Kind::Extension,
+                    Some(false) => Kind::Function,
+                    None => s.binary.detected.unwrap_or(Kind::Function),
+                };
+                let arch_dir = arch_dirs.get(target).map(String::as_str);
+                artifacts.push(Artifact {
+                    name: s.binary.name.clone(),
+                    package: s.binary.package.clone(),
+                    package_id: s.binary.package_id.clone(),
+                    kind,
+                    target: target.clone(),
+                    profile: profile.clone(),
+                    invocation: index,
+                    binary: target_dir.join(target.triple()).join(profile.dir_name()).join(&s.binary.name),
+                    outputs: s
+                        .settings
+                        .output_format
+                        .value
+                        .iter()
+                        .map(|&format| Output { format, path: output_path(kind, &s.binary.name, format, arch_dir) })
+                        .collect(),
+                    include: s.settings.include.value.clone(),
+                });
+            }
+        }
+        invocations.push(Invocation { compiler, profile, targets, packages, bins, tuning: None });
+    }
+    artifacts.sort_by(|a, b| a.outputs[0].path.cmp(&b.outputs[0].path));
+    let mut seen = BTreeMap::new();
+    for artifact in &artifacts {
+        for output in &artifact.outputs {
+            if let Some(other) = seen.insert(output.path.clone(), &artifact.package) {
+                return Err(Error::usage(format!(
+                    "two binaries would be written to {}: one from package {other} and one from package {}; select one with --package or --bin",
+                    output.path, artifact.package
+                )));
+            }
+        }
+    }
+    Ok(Plan {
+        manifest_path: manifest_path.to_path_buf(),
+        target_dir: target_dir.to_path_buf(),
+        lambda_dir: lambda_dir.to_path_buf(),
+        cargo,
+        invocations,
+        artifacts,
+    })
+}
+
+/// A glibc suffix is a cargo-zigbuild feature; the other compilers would ignore it silently.
+fn check_compiler_fits(s: &Selected<'_>, compiler: CompilerKind) -> Result<()> {
+    if compiler == CompilerKind::CargoZigbuild {
+        return Ok(());
+    }
+    match s.settings.target.value.iter().find(|t| matches!(t.libc, Libc::Gnu(Some(_)))) {
+        Some(target) => Err(Error::usage(format!(
+            "target {target} (from {}) pins a glibc version, which only cargo-zigbuild can do, but the compiler is {} (from {}); accepted: drop the suffix or use --compiler cargo-zigbuild",
+            s.settings.target.source,
+            compiler.as_str(),
+            s.settings.compiler.source
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// With one target the layout is cargo-lambda's; with several each target gets a folder named
+/// after its Lambda architecture, or its triple when two targets share an architecture.
+fn arch_dirs(targets: &BTreeSet<&Target>) -> BTreeMap<Target, String> {
+    if targets.len() < 2 {
+        return BTreeMap::new();
+    }
+    targets
+        .iter()
+        .map(|t| {
+            let shared = targets.iter().filter(|o| o.arch == t.arch).count() > 1;
+            let dir = if shared { t.triple() } else { t.arch.lambda_name().to_owned() };
+            ((*t).clone(), dir)
+        })
+        .collect()
+}
+
+/// The artifact's path relative to the lambda dir.
+pub fn output_path(kind: Kind, name: &str, format: OutputFormat, arch_dir: Option<&str>) -> String {
+    let file = match (kind, format) {
+        (Kind::Function, OutputFormat::Binary) => format!("{name}/bootstrap"),
+        (Kind::Function, OutputFormat::Zip) => format!("{name}/bootstrap.zip"),
+        (Kind::Extension, OutputFormat::Binary) => format!("extensions/{name}"),
+        (Kind::Extension, OutputFormat::Zip) => format!("extensions/{name}.zip"),
+    };
+    match arch_dir {
+        Some(dir) => format!("{dir}/{file}"),
+        None => file,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Arch, Sourced};
+
+    fn binary(package: &str, name: &str, detected: Option<Kind>) -> Binary {
+        Binary {
+            package: package.into(),
+            package_id: format!("{package} 0.1.0"),
+            name: name.into(),
+            detected,
+            reason: String::new(),
+            package_dir: PathBuf::from(package),
+        }
+    }
+
+    fn settings(targets: Vec<Target>, formats: Vec<OutputFormat>) -> PackageSettings {
+        PackageSettings {
+            target: Sourced::default_value(targets),
+            profile: Sourced::default_value(Profile::dev()),
+            output_format: Sourced::default_value(formats),
+            extension: Sourced::default_value(None),
+            compiler: Sourced::default_value(CompilerKind::CargoZigbuild),
+            include: Sourced::default_value(vec![]),
+        }
+    }
+
+    fn paths(plan: &Plan) -> Vec<&str> {
+        plan.artifacts.iter().flat_map(|a| a.outputs.iter().map(|o| o.path.as_str())).collect()
+    }
+
+    #[test]
+    fn one_target_uses_cargo_lambdas_layout_and_one_invocation() {
+        let (f, e) = (binary("hello", "hello", Some(Kind::Function)), binary("ext", "ext", Some(Kind::Extension)));
+        let s = settings(vec![Target::x86_64()], vec![OutputFormat::Binary, OutputFormat::Zip]);
+        let selected = [Selected { binary: &f, settings: &s }, Selected { binary: &e, settings: &s }];
+        let plan = plan(&selected, Path::new("Cargo.toml"), Path::new("/t"), Path::new("/t/lambda"), CargoFlags::default()).unwrap();
+        assert_eq!(paths(&plan), ["extensions/ext", "extensions/ext.zip", "hello/bootstrap", "hello/bootstrap.zip"]);
+        assert_eq!(plan.invocations.len(), 1);
+        assert_eq!(plan.invocations[0].packages, ["hello", "ext"]);
+        assert_eq!(plan.artifacts[1].binary, Path::new("/t/x86_64-unknown-linux-gnu/debug/hello"));
+    }
+
+    #[test]
+    fn several_targets_get_arch_folders_in_one_invocation() {
+        let f = binary("hello", "hello", Some(Kind::Function));
+        let s = settings(vec![Target::x86_64(), Target::arm64()], vec![OutputFormat::Zip]);
+        let plan = plan(&[Selected { binary: &f, settings: &s }], Path::new("C"), Path::new("/t"), Path::new("/l"), CargoFlags::default()).unwrap();
+        assert_eq!(paths(&plan), ["arm64/hello/bootstrap.zip", "x86_64/hello/bootstrap.zip"]);
+        assert_eq!(plan.invocations.len(), 1);
+        assert_eq!(plan.invocations[0].targets.len(), 2);
+    }
+
+    #[test]
+    fn per_package_settings_split_invocations_and_keep_their_own_formats() {
+        let (a, b) = (binary("a", "a", Some(Kind::Function)), binary("b", "b", None));
+        let sa = settings(vec![Target::x86_64()], vec![OutputFormat::Zip]);
+        let mut sb = settings(vec![Target::x86_64()], vec![OutputFormat::Binary]);
+        sb.profile = Sourced::default_value(Profile { name: "release".into(), tuned: true });
+        sb.extension = Sourced::default_value(Some(true));
+        let plan = plan(&[Selected { binary: &a, settings: &sa }, Selected { binary: &b, settings: &sb }], Path::new("C"), Path::new("/t"), Path::new("/l"), CargoFlags::default()).unwrap();
+        assert_eq!(plan.invocations.len(), 2);
+        assert_eq!(paths(&plan), ["a/bootstrap.zip", "extensions/b"]);
+    }
+
+    #[test]
+    fn targets_sharing_an_arch_use_triples_and_cross_splits_per_target() {
+        let f = binary("hello", "hello", Some(Kind::Function));
+        let musl = Target { arch: Arch::X86_64, libc: Libc::Musl };
+        let mut s = settings(vec![Target::x86_64(), musl, Target::arm64()], vec![OutputFormat::Zip]);
+        s.compiler = Sourced::default_value(CompilerKind::Cross);
+        let plan = plan(&[Selected { binary: &f, settings: &s }], Path::new("C"), Path::new("/t"), Path::new("/l"), CargoFlags::default()).unwrap();
+        assert_eq!(
+            paths(&plan),
+            ["arm64/hello/bootstrap.zip", "x86_64-unknown-linux-gnu/hello/bootstrap.zip", "x86_64-unknown-linux-musl/hello/bootstrap.zip"]
+        );
+        assert_eq!(plan.invocations.len(), 3);
+    }
+
+    #[test]
+    fn glibc_suffix_needs_zigbuild_and_colliding_outputs_are_refused() {
+        let f = binary("hello", "hello", Some(Kind::Function));
+        let mut s = settings(vec![Target::parse("x86_64-unknown-linux-gnu.2.17").unwrap()], vec![OutputFormat::Zip]);
+        s.compiler = Sourced::default_value(CompilerKind::Cargo);
+        let err = plan(&[Selected { binary: &f, settings: &s }], Path::new("C"), Path::new("/t"), Path::new("/l"), CargoFlags::default()).unwrap_err();
+        assert!(err.to_string().contains("only cargo-zigbuild"), "{err}");
+        let (a, b) = (binary("a", "same", None), binary("b", "same", None));
+        let s = settings(vec![Target::x86_64()], vec![OutputFormat::Zip]);
+        let err = plan(&[Selected { binary: &a, settings: &s }, Selected { binary: &b, settings: &s }], Path::new("C"), Path::new("/t"), Path::new("/l"), CargoFlags::default()).unwrap_err();
+        assert!(err.to_string().contains("two binaries would be written to same/bootstrap.zip"), "{err}");
+    }
+}

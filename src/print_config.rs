@@ -1,0 +1,37 @@
+//! `--print-config`: the resolved configuration as JSON, every value with its source, plus the
+//! binaries found and the plan, so a CI log shows exactly what a run would do and why.
+
+use serde_json::{Map, Value, json};
+
+use crate::cli::EnvVars;
+use crate::run::Resolved;
+use crate::toolchain;
+
+/// The `--print-config` document.
+pub fn json(resolved: &Resolved, env: &EnvVars) -> Value {
+    let mut top = object(&resolved.run);
+    let defaults = object(&resolved.defaults);
+    top.extend(defaults.clone());
+    // Per package: only what differs from the run-wide view, to keep the output readable.
+    let packages: Map<String, Value> = resolved
+        .packages
+        .iter()
+        .filter_map(|(name, settings)| {
+            let own: Map<String, Value> = object(settings).into_iter().filter(|(k, v)| defaults.get(k) != Some(v)).collect();
+            (!own.is_empty()).then(|| (name.clone(), Value::Object(own)))
+        })
+        .collect();
+    top.insert("packages".into(), Value::Object(packages));
+    top.insert("binaries".into(), serde_json::to_value(&resolved.binaries).unwrap_or(Value::Null));
+    top.insert("plan".into(), serde_json::to_value(&resolved.plan).unwrap_or(Value::Null));
+    let rustc = toolchain::Rustc::from_env(env);
+    top.insert("toolchain".into(), json!({ "rustc": { "value": rustc.program, "source": rustc.found } }));
+    Value::Object(top)
+}
+
+fn object<T: serde::Serialize>(value: &T) -> Map<String, Value> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}

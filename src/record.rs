@@ -1,0 +1,154 @@
+//! Records of a run, written last: `SHA256SUMS` (`sha256sum -c` format) and `manifest.json`
+//! (with Lambda's base64 `CodeSha256`), both listing only what this run built.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::discover::Kind;
+use crate::error::{Error, Result};
+use crate::package::{Packaged, write_atomic};
+use crate::plan::Plan;
+
+/// The manifest file name.
+pub const MANIFEST: &str = "manifest.json";
+/// The checksums file name.
+pub const CHECKSUMS: &str = "SHA256SUMS";
+
+/// `manifest.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Schema version: 1.
+    pub version: u32,
+    /// The tool that wrote it.
+    pub tool: Tool,
+    /// Every artifact of the run, sorted by path.
+    pub artifacts: Vec<Record>,
+}
+
+/// The tool that wrote a manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    /// `lambda-build`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// One artifact in the manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The binary's name.
+    pub name: String,
+    /// `function` or `extension`.
+    pub kind: Kind,
+    /// `x86_64` or `arm64`.
+    pub arch: String,
+    /// The target triple as built (with a glibc suffix if one was given).
+    pub target: String,
+    /// The cargo profile.
+    pub profile: String,
+    /// `zip` or `binary`.
+    pub format: String,
+    /// Path relative to the lambda dir.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// SHA-256, base64 of the raw digest: what Lambda reports as `CodeSha256`.
+    pub code_sha256: String,
+    /// Size once unzipped.
+    pub unzipped_size: u64,
+}
+
+/// The manifest for what a run packaged.
+pub fn manifest(plan: &Plan, packaged: &[Packaged]) -> Manifest {
+    let mut artifacts: Vec<Record> = packaged
+        .iter()
+        .map(|p| {
+            let artifact = &plan.artifacts[p.artifact];
+            Record {
+                name: artifact.name.clone(),
+                kind: artifact.kind,
+                arch: artifact.target.arch.lambda_name().to_owned(),
+                target: artifact.target.to_string(),
+                profile: artifact.profile.name.clone(),
+                format: p.format.as_str().to_owned(),
+                path: p.path.clone(),
+                size: p.size,
+                sha256: hex(&p.sha256),
+                code_sha256: base64::engine::general_purpose::STANDARD.encode(p.sha256),
+                unzipped_size: p.unzipped_size,
+            }
+        })
+        .collect();
+    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    Manifest {
+        version: 1,
+        tool: Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
+        artifacts,
+    }
+}
+
+/// `SHA256SUMS` text: `<hex>  <path>` per artifact.
+pub fn checksums(manifest: &Manifest) -> String {
+    manifest.artifacts.iter().map(|r| format!("{}  {}\n", r.sha256, r.path)).collect()
+}
+
+/// Writes `SHA256SUMS` and `manifest.json` into the lambda dir, atomically.
+pub fn write(lambda_dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(manifest).context("serializing the manifest")? + "\n";
+    write_atomic(&lambda_dir.join(CHECKSUMS), checksums(manifest).as_bytes(), 0o644)?;
+    write_atomic(&lambda_dir.join(MANIFEST), json.as_bytes(), 0o644)
+}
+
+/// Refuses a run that would overwrite an artifact an earlier run built for another target (with
+/// one target the layout has no arch folder, so an x86_64 and an arm64 run share paths).
+pub fn check_previous(plan: &Plan) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(plan.lambda_dir.join(MANIFEST)) else {
+        return Ok(());
+    };
+    let Ok(previous) = serde_json::from_str::<Manifest>(&text) else {
+        return Ok(());
+    };
+    let by_path: BTreeMap<&str, &Record> = previous.artifacts.iter().map(|r| (r.path.as_str(), r)).collect();
+    for artifact in &plan.artifacts {
+        for output in &artifact.outputs {
+            let Some(old) = by_path.get(output.path.as_str()) else { continue };
+            if old.arch != artifact.target.arch.lambda_name() && plan.lambda_dir.join(&output.path).exists() {
+                return Err(Error::usage(format!(
+                    "{} holds the {} build from an earlier run and this {} build would overwrite it; build both targets in one run (--x86-64 --arm64, which puts each under its arch folder) or use another --lambda-dir",
+                    plan.lambda_dir.join(&output.path).display(),
+                    old.arch,
+                    artifact.target.arch.lambda_name()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_sha256_is_base64_of_the_raw_digest() {
+        use sha2::{Digest, Sha256};
+        let digest: [u8; 32] = Sha256::digest(b"hello").into();
+        assert_eq!(hex(&digest), "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD.encode(digest),
+            "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="
+        );
+    }
+}

@@ -1,0 +1,204 @@
+//! One run, stage by stage: resolve → discover → plan → toolchain → compile → package → record.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use cargo_metadata::Metadata;
+
+use crate::cli::{EnvVars, Inputs};
+use crate::config::resolve::{self, lambda_build_table};
+use crate::config::{CompilerKind, MetadataLayer, PackageSettings, Resolver, RunSettings, Target};
+use crate::discover::{self, Selection};
+use crate::error::{Error, Result};
+use crate::plan::{self, CargoFlags, Plan, Selected};
+use crate::progress::{Progress, human_size};
+use crate::record::{self, Manifest};
+use crate::{compile, package, print_config, toolchain, tuning};
+
+/// What a finished run produced.
+#[derive(Debug)]
+pub enum Outcome {
+    /// `--print-config`: the JSON that was printed.
+    PrintedConfig(serde_json::Value),
+    /// A build: the manifest written to the lambda dir.
+    Built { lambda_dir: PathBuf, manifest: Manifest },
+}
+
+/// Everything resolved before anything is built.
+#[derive(Debug)]
+pub struct Resolved {
+    /// Run-wide settings.
+    pub run: RunSettings,
+    /// The run-wide view of per-package settings (the manifest's own package, else workspace).
+    pub defaults: PackageSettings,
+    /// Each selected package's settings.
+    pub packages: BTreeMap<String, PackageSettings>,
+    /// The selected binaries.
+    pub binaries: Vec<discover::Binary>,
+    /// The plan.
+    pub plan: Plan,
+}
+
+/// Runs lambda-build with the given inputs.
+pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
+    let progress = Progress::new();
+    let resolved = resolve(inputs, cwd)?;
+    if resolved.run.print_config.value {
+        let json = print_config::json(&resolved, env);
+        println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+        return Ok(Outcome::PrintedConfig(json));
+    }
+    let plan = &resolved.plan;
+    let stamp = zip_stamp(env)?;
+    record::check_previous(plan)?;
+
+    let zig_needed = plan.invocations.iter().any(|i| i.compiler == CompilerKind::CargoZigbuild);
+    if zig_needed {
+        let zig = toolchain::find_zig(env)?;
+        progress.phase("Toolchain", &format!("zig {} from {}", zig.version, zig.found));
+        zig.activate();
+    }
+    let rustc = toolchain::Rustc::from_env(env);
+    let mut local_targets: Vec<Target> = plan
+        .invocations
+        .iter()
+        .filter(|i| i.compiler != CompilerKind::Cross)
+        .flat_map(|i| i.targets.iter().cloned())
+        .collect();
+    local_targets.sort();
+    local_targets.dedup_by(|a, b| a.triple() == b.triple());
+    let workspace_dir = plan.manifest_path.parent().unwrap_or(cwd);
+    toolchain::ensure_targets(&rustc, &local_targets, workspace_dir, env)?;
+
+    let mut built = compile::Built::new();
+    for invocation in &plan.invocations {
+        let targets: Vec<String> = invocation.targets.iter().map(|t| t.to_string()).collect();
+        progress.phase(
+            "Compiling",
+            &format!(
+                "{} binaries for {} with {} ({}{})",
+                invocation.bins.len(),
+                targets.join(", "),
+                invocation.compiler.as_str(),
+                invocation.profile.name,
+                if invocation.profile.tuned { ", Lambda release tuning" } else { "" }
+            ),
+        );
+        built.extend(compile::compile(plan, invocation)?);
+    }
+
+    let outputs: usize = plan.artifacts.iter().map(|a| a.outputs.len()).sum();
+    let steps = progress.steps(outputs, "artifacts");
+    let packaged = package::package(plan, &built, stamp, &|p| steps.done(&p.path))?;
+    steps.finish();
+
+    let manifest = record::manifest(plan, &packaged);
+    record::write(&plan.lambda_dir, &manifest)?;
+    progress.phase(
+        "Finished",
+        &format!("{} artifacts in {} ({:.1}s)", manifest.artifacts.len(), plan.lambda_dir.display(), progress.elapsed().as_secs_f64()),
+    );
+    for r in &manifest.artifacts {
+        eprintln!("  {:<40} {:>10}  {}", r.path, human_size(r.size), &r.sha256[..12]);
+    }
+    Ok(Outcome::Built { lambda_dir: plan.lambda_dir.clone(), manifest })
+}
+
+/// Resolves inputs and metadata into settings, binaries and a plan; touches nothing.
+pub fn resolve(inputs: &Inputs, cwd: &Path) -> Result<Resolved> {
+    let manifest_path = resolve::manifest_path(inputs, cwd)?;
+    if !manifest_path.value.is_file() {
+        return Err(Error::usage(format!(
+            "manifest path {} (from {}) is not a file; accepted: the Cargo.toml of a package or workspace",
+            manifest_path.value.display(),
+            manifest_path.source
+        )));
+    }
+    let metadata = load_metadata(&manifest_path.value)?;
+    let workspace_root = metadata.workspace_root.clone().into_std_path_buf();
+    let workspace_table = lambda_build_table(&metadata.workspace_metadata);
+    let resolver = Resolver::new(inputs, cwd.to_path_buf(), workspace_root.clone(), workspace_table);
+
+    let root_dir;
+    let root = match metadata.root_package() {
+        Some(package) => {
+            root_dir = package_dir(package);
+            Some(MetadataLayer { package: package.name.as_str(), dir: &root_dir, build: lambda_build_table(&package.metadata) })
+        }
+        None => None,
+    };
+    let run = resolver.run_settings(manifest_path, root)?;
+    let defaults = resolver.package_settings(root)?;
+
+    let selection = Selection { packages: &run.package.value, bins: &run.bin.value };
+    let binaries = discover::discover(&metadata, &selection)?;
+    let mut packages = BTreeMap::new();
+    for binary in &binaries {
+        if packages.contains_key(&binary.package) {
+            continue;
+        }
+        let package = metadata
+            .workspace_packages()
+            .into_iter()
+            .find(|p| p.name.as_str() == binary.package)
+            .context("a discovered package vanished from cargo metadata")?;
+        let layer = MetadataLayer { package: &binary.package, dir: &binary.package_dir, build: lambda_build_table(&package.metadata) };
+        packages.insert(binary.package.clone(), resolver.package_settings(Some(layer))?);
+    }
+    let selected: Vec<Selected<'_>> = binaries
+        .iter()
+        .map(|b| Selected { binary: b, settings: &packages[&b.package] })
+        .collect();
+
+    let target_dir = metadata.target_directory.clone().into_std_path_buf();
+    let lambda_dir = run.lambda_dir.value.clone().unwrap_or_else(|| target_dir.join("lambda"));
+    let mut plan = plan::plan(&selected, &run.manifest_path.value, &target_dir, &lambda_dir, CargoFlags::from_run(&run))?;
+    apply_tuning(&mut plan, &workspace_root.join("Cargo.toml"), cwd)?;
+    Ok(Resolved { run, defaults, packages, binaries, plan })
+}
+
+fn package_dir(package: &cargo_metadata::Package) -> PathBuf {
+    package.manifest_path.parent().map(|d| d.as_std_path().to_path_buf()).unwrap_or_default()
+}
+
+fn load_metadata(manifest_path: &Path) -> Result<Metadata> {
+    cargo_metadata::MetadataCommand::new()
+        .manifest_path(manifest_path)
+        .no_deps()
+        .exec()
+        .with_context(|| format!("reading the workspace with cargo metadata ({})", manifest_path.display()))
+        .map_err(Error::Failed)
+}
+
+/// Fills in the release tuning of tuned invocations: profile keys the workspace leaves unset,
+/// and per-target rustflags that keep the user's own flags (from RUSTFLAGS or cargo config).
+fn apply_tuning(plan: &mut Plan, workspace_manifest: &Path, cwd: &Path) -> Result<()> {
+    if !plan.invocations.iter().any(|i| i.profile.tuned) {
+        return Ok(());
+    }
+    let config = tuning::profile_config(workspace_manifest)?;
+    let cargo_config = cargo_config2::Config::load_with_cwd(cwd).context("reading cargo configuration")?;
+    let user_flags = |target: &Target| -> Vec<String> {
+        cargo_config
+            .rustflags(target.triple().as_str())
+            .ok()
+            .flatten()
+            .map(|f| f.flags)
+            .unwrap_or_default()
+    };
+    for invocation in plan.invocations.iter_mut().filter(|i| i.profile.tuned) {
+        invocation.tuning = Some(tuning::Tuning { config: config.clone(), rustflags: tuning::rustflags(&invocation.targets, &user_flags) });
+    }
+    Ok(())
+}
+
+/// The zip timestamp: `SOURCE_DATE_EPOCH` when set, else 1980-01-01.
+fn zip_stamp(env: &EnvVars) -> Result<package::zip::Stamp> {
+    match env.get("SOURCE_DATE_EPOCH") {
+        None => Ok(package::zip::Stamp::EPOCH),
+        Some(text) => text.trim().parse::<u64>().map(package::zip::Stamp::from_unix).map_err(|_| {
+            Error::usage(format!("invalid SOURCE_DATE_EPOCH {text:?} from env SOURCE_DATE_EPOCH; accepted: seconds since 1970-01-01 (a whole number)"))
+        }),
+    }
+}
