@@ -1,0 +1,230 @@
+//! Helpers shared by the integration tests: running the real binary with a clean environment,
+//! the fixture workspaces, required tools, and a real Lambda Runtime API emulator.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The bundled `examples/` workspace.
+pub fn examples() -> PathBuf {
+    repo().join("examples")
+}
+
+/// The tiny fixture workspace.
+pub fn tiny() -> PathBuf {
+    repo().join("tests/fixtures/tiny")
+}
+
+/// One target dir for every example build in the suite, so the examples compile once.
+pub fn examples_target_dir() -> PathBuf {
+    repo().join("target/test-examples")
+}
+
+/// Tests that build `examples/` hold this, so none reads a binary another is relinking.
+pub fn examples_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Whether tests must fail, not skip, when a tool is missing (`.ci/run` sets it).
+pub fn tools_required() -> bool {
+    std::env::var("LAMBDA_BUILD_E2E").is_ok_and(|v| v == "required")
+}
+
+/// Checks that a tool is there; in CI a missing tool fails the test, elsewhere it skips it.
+pub fn have_tool(name: &str, found: bool) -> bool {
+    if !found {
+        assert!(!tools_required(), "{name} is required (LAMBDA_BUILD_E2E=required) but missing; run scripts/setup-ci-machine.sh");
+        eprintln!("skipping: {name} is not installed (run scripts/setup-ci-machine.sh)");
+    }
+    found
+}
+
+/// A rustc that has the aarch64 standard library: Debian's (these machines cannot run
+/// `rustup target add`), else the default one if rustup already has the target.
+pub fn arm64_rustc() -> Option<String> {
+    if let Ok(rustc) = std::env::var("LAMBDA_BUILD_TEST_RUSTC") {
+        return Some(rustc);
+    }
+    let debian = Path::new("/usr/lib/rustlib/aarch64-unknown-linux-gnu/lib");
+    if debian.is_dir() && Path::new("/usr/bin/rustc").is_file() {
+        return Some("/usr/bin/rustc".into());
+    }
+    let out = Command::new("rustup").args(["target", "list", "--installed"]).output().ok()?;
+    String::from_utf8_lossy(&out.stdout).contains("aarch64-unknown-linux-gnu").then(|| "rustc".into())
+}
+
+/// Whether a program is on PATH.
+pub fn on_path(program: &str) -> bool {
+    which::which(program).is_ok()
+}
+
+/// `lambda-build` with an environment free of the variables that would change its inputs.
+pub fn lambda_build(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lambda-build"));
+    cmd.current_dir(dir).stdin(Stdio::null());
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        let input = key.starts_with("INPUT_") || key.starts_with("LAMBDA_BUILD_") || key.starts_with("CARGO_LAMBDA_");
+        if input || ["RUSTFLAGS", "CARGO_TARGET_DIR", "SOURCE_DATE_EPOCH", "GITHUB_ACTIONS", "RUSTC"].contains(&key.as_ref()) {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    cmd
+}
+
+/// A finished run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs a command to completion.
+pub fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().expect("run lambda-build");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs and asserts success, showing the output when it fails.
+pub fn run_ok(cmd: &mut Command) -> Run {
+    let r = run(cmd);
+    assert_eq!(r.code, 0, "lambda-build failed\nstdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    r
+}
+
+/// The manifest of a lambda dir.
+pub fn manifest(lambda_dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(lambda_dir.join("manifest.json")).expect("manifest.json");
+    serde_json::from_str(&text).expect("manifest.json is JSON")
+}
+
+/// Entry names and unix modes of a zip.
+pub fn zip_entries(path: &Path) -> Vec<(String, u32)> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut archive = zip::ZipArchive::new(file).expect("a zip");
+    (0..archive.len())
+        .map(|i| {
+            let entry = archive.by_index(i).unwrap();
+            (entry.name().unwrap().into_owned(), entry.unix_mode().unwrap_or(0) & 0o7777)
+        })
+        .collect()
+}
+
+/// One file out of a zip.
+pub fn zip_file(path: &Path, name: &str) -> Vec<u8> {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut entry = archive.by_name(name).unwrap();
+    let mut data = Vec::new();
+    entry.read_to_end(&mut data).unwrap();
+    data
+}
+
+/// The `cargo-lambda` executable (pip puts it in Python's scripts folder).
+pub fn cargo_lambda() -> Option<PathBuf> {
+    if let Ok(path) = which::which("cargo-lambda") {
+        return Some(path);
+    }
+    let out = Command::new("python3")
+        .args(["-c", "import sysconfig; print(sysconfig.get_path('scripts'))"])
+        .output()
+        .ok()?;
+    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("cargo-lambda");
+    path.is_file().then_some(path)
+}
+
+/// A running `cargo lambda watch --only-lambda-apis`: the real Lambda Runtime API emulator.
+pub struct Emulator {
+    child: Child,
+    pub port: u16,
+    cargo_lambda: PathBuf,
+    dir: PathBuf,
+}
+
+impl Emulator {
+    /// Starts the emulator on a free loopback port; `dir` must hold a Cargo.toml.
+    pub fn start(cargo_lambda: &Path, dir: &Path) -> Emulator {
+        let port = free_port();
+        let child = Command::new(cargo_lambda)
+            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start cargo lambda watch");
+        let emulator = Emulator { child, port, cargo_lambda: cargo_lambda.to_path_buf(), dir: dir.to_path_buf() };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the emulator did not open port {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        emulator
+    }
+
+    /// Runs `bootstrap` as function `name` against the emulator (arm64 under qemu).
+    pub fn serve(&self, name: &str, bootstrap: &Path, arm64: bool) -> Child {
+        let mut cmd = if arm64 {
+            let mut c = Command::new("qemu-aarch64-static");
+            c.arg(bootstrap);
+            c
+        } else {
+            Command::new(bootstrap)
+        };
+        cmd.env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}/.rt/{name}", self.port))
+            .env("AWS_LAMBDA_FUNCTION_NAME", name)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the function")
+    }
+
+    /// `cargo lambda invoke NAME --data-ascii PAYLOAD`, returning the response as JSON.
+    pub fn invoke(&self, name: &str, payload: &str) -> serde_json::Value {
+        let out = Command::new(&self.cargo_lambda)
+            .args(["lambda", "invoke", name, "-A", "127.0.0.1", "-P", &self.port.to_string(), "--data-ascii", payload])
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("cargo lambda invoke");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "invoke {name} failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("invoke {name} answered {stdout:?}: {e}"))
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Unzips `zip` into `dir`, keeping unix modes, and returns `dir`.
+pub fn unzip(zip: &Path, dir: &Path) -> PathBuf {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    archive.extract(dir).unwrap();
+    dir.to_path_buf()
+}
