@@ -34,7 +34,9 @@ pub struct EnvVars(BTreeMap<String, String>);
 impl EnvVars {
     /// A snapshot of this process's environment.
     pub fn from_process() -> Self {
-        EnvVars::from_pairs(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))))
+        EnvVars::from_pairs(
+            std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
     }
 
     /// An environment made of the given pairs (tests).
@@ -68,7 +70,9 @@ impl Inputs {
 
     /// Inputs from explicit values (tests).
     pub fn from_values(values: impl IntoIterator<Item = (&'static str, RawValue)>) -> Self {
-        Inputs { values: values.into_iter().collect() }
+        Inputs {
+            values: values.into_iter().collect(),
+        }
     }
 }
 
@@ -89,7 +93,8 @@ pub fn command() -> Command {
     for setting in SETTINGS {
         cmd = cmd.arg(arg_for(setting));
     }
-    let zig = cargo_zigbuild::Zig::augment_subcommands(Command::new(ZIG_SUBCOMMAND).hide(true).subcommand_required(true));
+    let zig =
+        cargo_zigbuild::Zig::augment_subcommands(Command::new(ZIG_SUBCOMMAND).hide(true).subcommand_required(true));
     cmd.subcommand(zig)
 }
 
@@ -128,7 +133,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>, env: &EnvVars) -> Result<
     if let Some((ZIG_SUBCOMMAND, sub)) = matches.subcommand() {
         return Ok(Invocation::Zig(cargo_zigbuild::Zig::from_arg_matches(sub)?));
     }
-    Ok(Invocation::Build { inputs: gather(&matches, env), verbosity: matches.get_count("verbose") })
+    Ok(Invocation::Build {
+        inputs: gather(&matches, env),
+        verbosity: matches.get_count("verbose"),
+    })
 }
 
 /// Collects the flag and env layer of every setting.
@@ -151,13 +159,19 @@ fn from_flag(setting: &Setting, matches: &ArgMatches) -> Option<RawValue> {
         Shape::List => Raw::Many(texts),
         _ => Raw::Text(texts.pop()?),
     };
-    Some(RawValue { raw, source: Source::Flag(format!("--{}", setting.name)) })
+    Some(RawValue {
+        raw,
+        source: Source::Flag(format!("--{}", setting.name)),
+    })
 }
 
 fn from_env(setting: &Setting, env: &EnvVars) -> Option<RawValue> {
     setting.env_names().into_iter().find_map(|name| {
         let text = env.get(&name)?.to_owned();
-        Some(RawValue { raw: Raw::Text(text), source: Source::Env(name) })
+        Some(RawValue {
+            raw: Raw::Text(text),
+            source: Source::Env(name),
+        })
     })
 }
 
@@ -166,7 +180,9 @@ mod tests {
     use super::*;
 
     fn inputs(args: &[&str], env: &[(&str, &str)]) -> Inputs {
-        let args = std::iter::once("lambda-build").chain(args.iter().copied()).map(OsString::from);
+        let args = std::iter::once("lambda-build")
+            .chain(args.iter().copied())
+            .map(OsString::from);
         match parse(args, &EnvVars::from_pairs(env.iter().copied())).unwrap() {
             Invocation::Build { inputs, .. } => inputs,
             Invocation::Zig(_) => panic!("not a build"),
@@ -186,31 +202,62 @@ mod tests {
         ];
         let all = inputs(&["--compiler", "zigbuild"], &env);
         assert_eq!(source_of(&all, "compiler").as_deref(), Some("flag --compiler"));
-        assert_eq!(source_of(&inputs(&[], &env), "compiler").as_deref(), Some("env INPUT_COMPILER"));
-        assert_eq!(source_of(&inputs(&[], &env[1..]), "compiler").as_deref(), Some("env LAMBDA_BUILD_COMPILER"));
-        assert_eq!(source_of(&inputs(&[], &env[2..]), "compiler").as_deref(), Some("env CARGO_LAMBDA_COMPILER"));
+        assert_eq!(
+            source_of(&inputs(&[], &env), "compiler").as_deref(),
+            Some("env INPUT_COMPILER")
+        );
+        assert_eq!(
+            source_of(&inputs(&[], &env[1..]), "compiler").as_deref(),
+            Some("env LAMBDA_BUILD_COMPILER")
+        );
+        assert_eq!(
+            source_of(&inputs(&[], &env[2..]), "compiler").as_deref(),
+            Some("env CARGO_LAMBDA_COMPILER")
+        );
     }
 
     #[test]
     fn input_hyphen_form_beats_underscore_form_and_empty_is_unset() {
-        let both = inputs(&[], &[("INPUT_OUTPUT-FORMAT", "zip"), ("INPUT_OUTPUT_FORMAT", "binary")]);
-        assert_eq!(source_of(&both, "output-format").as_deref(), Some("env INPUT_OUTPUT-FORMAT"));
-        let empty = inputs(&[], &[("INPUT_OUTPUT-FORMAT", ""), ("LAMBDA_BUILD_OUTPUT_FORMAT", "zip")]);
-        assert_eq!(source_of(&empty, "output-format").as_deref(), Some("env LAMBDA_BUILD_OUTPUT_FORMAT"));
+        let both = inputs(
+            &[],
+            &[("INPUT_OUTPUT-FORMAT", "zip"), ("INPUT_OUTPUT_FORMAT", "binary")],
+        );
+        assert_eq!(
+            source_of(&both, "output-format").as_deref(),
+            Some("env INPUT_OUTPUT-FORMAT")
+        );
+        let empty = inputs(
+            &[],
+            &[("INPUT_OUTPUT-FORMAT", ""), ("LAMBDA_BUILD_OUTPUT_FORMAT", "zip")],
+        );
+        assert_eq!(
+            source_of(&empty, "output-format").as_deref(),
+            Some("env LAMBDA_BUILD_OUTPUT_FORMAT")
+        );
         assert!(inputs(&[], &[("LAMBDA_BUILD_RELEASE", "  ")]).get("release").is_none());
     }
 
     #[test]
     fn switches_take_an_optional_value_and_lists_repeat() {
-        let i = inputs(&["--release", "--arm64=false", "--target", "x86_64", "--target", "arm64"], &[]);
+        let i = inputs(
+            &["--release", "--arm64=false", "--target", "x86_64", "--target", "arm64"],
+            &[],
+        );
         assert_eq!(i.get("release").unwrap().raw, Raw::Text("true".into()));
         assert_eq!(i.get("arm64").unwrap().raw, Raw::Text("false".into()));
-        assert_eq!(i.get("target").unwrap().raw, Raw::Many(vec!["x86_64".into(), "arm64".into()]));
+        assert_eq!(
+            i.get("target").unwrap().raw,
+            Raw::Many(vec!["x86_64".into(), "arm64".into()])
+        );
     }
 
     #[test]
     fn print_config_is_cli_only() {
-        assert!(inputs(&[], &[("LAMBDA_BUILD_PRINT_CONFIG", "true")]).get("print-config").is_none());
+        assert!(
+            inputs(&[], &[("LAMBDA_BUILD_PRINT_CONFIG", "true")])
+                .get("print-config")
+                .is_none()
+        );
     }
 
     #[test]

@@ -66,8 +66,15 @@ pub fn detect(package: &Package) -> Option<(Kind, String)> {
     }
     let marked = lambda_build_table(&package.metadata)
         .and_then(|t| t.get("extension"))
-        .is_some_and(|v| v.as_bool() == Some(true) || v.as_str().and_then(crate::config::values::parse_bool) == Some(true));
-    marked.then(|| (Kind::Extension, "extension = true in [package.metadata.lambda.build]".to_owned()))
+        .is_some_and(|v| {
+            v.as_bool() == Some(true) || v.as_str().and_then(crate::config::values::parse_bool) == Some(true)
+        });
+    marked.then(|| {
+        (
+            Kind::Extension,
+            "extension = true in [package.metadata.lambda.build]".to_owned(),
+        )
+    })
 }
 
 /// The binaries to build: every Lambda binary of the workspace members, or those named.
@@ -82,12 +89,13 @@ pub fn discover(metadata: &Metadata, selection: &Selection<'_>) -> Result<Vec<Bi
             )));
         }
     }
-    let named_package = |p: &Package| selection.packages.is_empty() || selection.packages.iter().any(|n| n == p.name.as_str());
+    let named_package =
+        |p: &Package| selection.packages.is_empty() || selection.packages.iter().any(|n| n == p.name.as_str());
     let mut found = Vec::new();
     for package in members.iter().filter(|p| named_package(p)) {
         let detected = detect(package);
         for target in package.targets.iter().filter(|t| t.is_bin()) {
-            let named = selection.bins.iter().any(|b| *b == target.name);
+            let named = selection.bins.contains(&target.name);
             let wanted = if !selection.bins.is_empty() {
                 named
             } else {
@@ -107,7 +115,11 @@ pub fn discover(metadata: &Metadata, selection: &Selection<'_>) -> Result<Vec<Bi
                 name: target.name.clone(),
                 detected: detected.as_ref().map(|(kind, _)| *kind),
                 reason,
-                package_dir: package.manifest_path.parent().map(|d| d.as_std_path().to_path_buf()).unwrap_or_default(),
+                package_dir: package
+                    .manifest_path
+                    .parent()
+                    .map(|d| d.as_std_path().to_path_buf())
+                    .unwrap_or_default(),
             });
         }
     }
@@ -120,7 +132,11 @@ pub fn discover(metadata: &Metadata, selection: &Selection<'_>) -> Result<Vec<Bi
                 .collect();
             return Err(Error::usage(format!(
                 "binary {bin:?} (from --bin) is not in the selected packages; accepted: {}",
-                if known.is_empty() { "none found".to_owned() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none found".to_owned()
+                } else {
+                    known.join(", ")
+                }
             )));
         }
     }

@@ -9,8 +9,13 @@ fn main() -> ExitCode {
     let mut args = std::env::args_os();
     // cargo-zigbuild's `ar` wrapper is a symlink to this binary named `ar`.
     let program = args.next().unwrap_or_default();
-    if Path::new(&program).file_stem().is_some_and(|s| s.eq_ignore_ascii_case("ar")) {
-        let zig = cargo_zigbuild::Zig::Ar { args: args.map(|a| a.to_string_lossy().into_owned()).collect() };
+    if Path::new(&program)
+        .file_stem()
+        .is_some_and(|s| s.eq_ignore_ascii_case("ar"))
+    {
+        let zig = cargo_zigbuild::Zig::Ar {
+            args: args.map(|a| a.to_string_lossy().into_owned()).collect(),
+        };
         return exit(zig.execute().map_err(lambda_build::Error::Failed));
     }
     let env = EnvVars::from_process();
@@ -49,5 +54,9 @@ fn init_logging(verbosity: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("LAMBDA_BUILD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("lambda_build={level},cargo_zigbuild={level}")));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }

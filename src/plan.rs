@@ -122,7 +122,13 @@ pub struct Selected<'a> {
 
 /// Builds the plan. Packages whose settings need different invocations (compiler, profile or
 /// targets) are grouped; cross gets one invocation per target since it runs one container each.
-pub fn plan(selected: &[Selected<'_>], manifest_path: &Path, target_dir: &Path, lambda_dir: &Path, cargo: CargoFlags) -> Result<Plan> {
+pub fn plan(
+    selected: &[Selected<'_>],
+    manifest_path: &Path,
+    target_dir: &Path,
+    lambda_dir: &Path,
+    cargo: CargoFlags,
+) -> Result<Plan> {
     let all_targets: BTreeSet<&Target> = selected.iter().flat_map(|s| s.settings.target.value.iter()).collect();
     let arch_dirs = arch_dirs(&all_targets);
 
@@ -136,7 +142,10 @@ pub fn plan(selected: &[Selected<'_>], manifest_path: &Path, target_dir: &Path, 
             vec![s.settings.target.value.clone()]
         };
         for targets in target_sets {
-            groups.entry((compiler, s.settings.profile.value.clone(), targets)).or_default().push(s);
+            groups
+                .entry((compiler, s.settings.profile.value.clone(), targets))
+                .or_default()
+                .push(s);
         }
     }
 
@@ -165,19 +174,32 @@ pub fn plan(selected: &[Selected<'_>], manifest_path: &Path, target_dir: &Path, 
                     target: target.clone(),
                     profile: profile.clone(),
                     invocation: index,
-                    binary: target_dir.join(target.triple()).join(profile.dir_name()).join(&s.binary.name),
+                    binary: target_dir
+                        .join(target.triple())
+                        .join(profile.dir_name())
+                        .join(&s.binary.name),
                     outputs: s
                         .settings
                         .output_format
                         .value
                         .iter()
-                        .map(|&format| Output { format, path: output_path(kind, &s.binary.name, format, arch_dir) })
+                        .map(|&format| Output {
+                            format,
+                            path: output_path(kind, &s.binary.name, format, arch_dir),
+                        })
                         .collect(),
                     include: s.settings.include.value.clone(),
                 });
             }
         }
-        invocations.push(Invocation { compiler, profile, targets, packages, bins, tuning: None });
+        invocations.push(Invocation {
+            compiler,
+            profile,
+            targets,
+            packages,
+            bins,
+            tuning: None,
+        });
     }
     artifacts.sort_by(|a, b| a.outputs[0].path.cmp(&b.outputs[0].path));
     let mut seen = BTreeMap::new();
@@ -206,7 +228,13 @@ fn check_compiler_fits(s: &Selected<'_>, compiler: CompilerKind) -> Result<()> {
     if compiler == CompilerKind::CargoZigbuild {
         return Ok(());
     }
-    match s.settings.target.value.iter().find(|t| matches!(t.libc, Libc::Gnu(Some(_)))) {
+    match s
+        .settings
+        .target
+        .value
+        .iter()
+        .find(|t| matches!(t.libc, Libc::Gnu(Some(_))))
+    {
         Some(target) => Err(Error::usage(format!(
             "target {target} (from {}) pins a glibc version, which only cargo-zigbuild can do, but the compiler is {} (from {}); accepted: drop the suffix or use --compiler cargo-zigbuild",
             s.settings.target.source,
@@ -227,7 +255,11 @@ fn arch_dirs(targets: &BTreeSet<&Target>) -> BTreeMap<Target, String> {
         .iter()
         .map(|t| {
             let shared = targets.iter().filter(|o| o.arch == t.arch).count() > 1;
-            let dir = if shared { t.triple() } else { t.arch.lambda_name().to_owned() };
+            let dir = if shared {
+                t.triple()
+            } else {
+                t.arch.lambda_name().to_owned()
+            };
             ((*t).clone(), dir)
         })
         .collect()
@@ -275,27 +307,73 @@ mod tests {
     }
 
     fn paths(plan: &Plan) -> Vec<&str> {
-        plan.artifacts.iter().flat_map(|a| a.outputs.iter().map(|o| o.path.as_str())).collect()
+        plan.artifacts
+            .iter()
+            .flat_map(|a| a.outputs.iter().map(|o| o.path.as_str()))
+            .collect()
     }
 
     #[test]
     fn one_target_uses_cargo_lambdas_layout_and_one_invocation() {
-        let (f, e) = (binary("hello", "hello", Some(Kind::Function)), binary("ext", "ext", Some(Kind::Extension)));
+        let (f, e) = (
+            binary("hello", "hello", Some(Kind::Function)),
+            binary("ext", "ext", Some(Kind::Extension)),
+        );
         let s = settings(vec![Target::x86_64()], vec![OutputFormat::Binary, OutputFormat::Zip]);
-        let selected = [Selected { binary: &f, settings: &s }, Selected { binary: &e, settings: &s }];
-        let plan = plan(&selected, Path::new("Cargo.toml"), Path::new("/t"), Path::new("/t/lambda"), CargoFlags::default()).unwrap();
-        assert_eq!(paths(&plan), ["extensions/ext", "extensions/ext.zip", "hello/bootstrap", "hello/bootstrap.zip"]);
+        let selected = [
+            Selected {
+                binary: &f,
+                settings: &s,
+            },
+            Selected {
+                binary: &e,
+                settings: &s,
+            },
+        ];
+        let plan = plan(
+            &selected,
+            Path::new("Cargo.toml"),
+            Path::new("/t"),
+            Path::new("/t/lambda"),
+            CargoFlags::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            paths(&plan),
+            [
+                "extensions/ext",
+                "extensions/ext.zip",
+                "hello/bootstrap",
+                "hello/bootstrap.zip"
+            ]
+        );
         assert_eq!(plan.invocations.len(), 1);
         assert_eq!(plan.invocations[0].packages, ["hello", "ext"]);
-        assert_eq!(plan.artifacts[1].binary, Path::new("/t/x86_64-unknown-linux-gnu/debug/hello"));
+        assert_eq!(
+            plan.artifacts[1].binary,
+            Path::new("/t/x86_64-unknown-linux-gnu/debug/hello")
+        );
     }
 
     #[test]
     fn several_targets_get_arch_folders_in_one_invocation() {
         let f = binary("hello", "hello", Some(Kind::Function));
         let s = settings(vec![Target::x86_64(), Target::arm64()], vec![OutputFormat::Zip]);
-        let plan = plan(&[Selected { binary: &f, settings: &s }], Path::new("C"), Path::new("/t"), Path::new("/l"), CargoFlags::default()).unwrap();
-        assert_eq!(paths(&plan), ["arm64/hello/bootstrap.zip", "x86_64/hello/bootstrap.zip"]);
+        let plan = plan(
+            &[Selected {
+                binary: &f,
+                settings: &s,
+            }],
+            Path::new("C"),
+            Path::new("/t"),
+            Path::new("/l"),
+            CargoFlags::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            paths(&plan),
+            ["arm64/hello/bootstrap.zip", "x86_64/hello/bootstrap.zip"]
+        );
         assert_eq!(plan.invocations.len(), 1);
         assert_eq!(plan.invocations[0].targets.len(), 2);
     }
@@ -305,9 +383,28 @@ mod tests {
         let (a, b) = (binary("a", "a", Some(Kind::Function)), binary("b", "b", None));
         let sa = settings(vec![Target::x86_64()], vec![OutputFormat::Zip]);
         let mut sb = settings(vec![Target::x86_64()], vec![OutputFormat::Binary]);
-        sb.profile = Sourced::default_value(Profile { name: "release".into(), tuned: true });
+        sb.profile = Sourced::default_value(Profile {
+            name: "release".into(),
+            tuned: true,
+        });
         sb.extension = Sourced::default_value(Some(true));
-        let plan = plan(&[Selected { binary: &a, settings: &sa }, Selected { binary: &b, settings: &sb }], Path::new("C"), Path::new("/t"), Path::new("/l"), CargoFlags::default()).unwrap();
+        let plan = plan(
+            &[
+                Selected {
+                    binary: &a,
+                    settings: &sa,
+                },
+                Selected {
+                    binary: &b,
+                    settings: &sb,
+                },
+            ],
+            Path::new("C"),
+            Path::new("/t"),
+            Path::new("/l"),
+            CargoFlags::default(),
+        )
+        .unwrap();
         assert_eq!(plan.invocations.len(), 2);
         assert_eq!(paths(&plan), ["a/bootstrap.zip", "extensions/b"]);
     }
@@ -315,13 +412,30 @@ mod tests {
     #[test]
     fn targets_sharing_an_arch_use_triples_and_cross_splits_per_target() {
         let f = binary("hello", "hello", Some(Kind::Function));
-        let musl = Target { arch: Arch::X86_64, libc: Libc::Musl };
+        let musl = Target {
+            arch: Arch::X86_64,
+            libc: Libc::Musl,
+        };
         let mut s = settings(vec![Target::x86_64(), musl, Target::arm64()], vec![OutputFormat::Zip]);
         s.compiler = Sourced::default_value(CompilerKind::Cross);
-        let plan = plan(&[Selected { binary: &f, settings: &s }], Path::new("C"), Path::new("/t"), Path::new("/l"), CargoFlags::default()).unwrap();
+        let plan = plan(
+            &[Selected {
+                binary: &f,
+                settings: &s,
+            }],
+            Path::new("C"),
+            Path::new("/t"),
+            Path::new("/l"),
+            CargoFlags::default(),
+        )
+        .unwrap();
         assert_eq!(
             paths(&plan),
-            ["arm64/hello/bootstrap.zip", "x86_64-unknown-linux-gnu/hello/bootstrap.zip", "x86_64-unknown-linux-musl/hello/bootstrap.zip"]
+            [
+                "arm64/hello/bootstrap.zip",
+                "x86_64-unknown-linux-gnu/hello/bootstrap.zip",
+                "x86_64-unknown-linux-musl/hello/bootstrap.zip"
+            ]
         );
         assert_eq!(plan.invocations.len(), 3);
     }
@@ -329,13 +443,46 @@ mod tests {
     #[test]
     fn glibc_suffix_needs_zigbuild_and_colliding_outputs_are_refused() {
         let f = binary("hello", "hello", Some(Kind::Function));
-        let mut s = settings(vec![Target::parse("x86_64-unknown-linux-gnu.2.17").unwrap()], vec![OutputFormat::Zip]);
+        let mut s = settings(
+            vec![Target::parse("x86_64-unknown-linux-gnu.2.17").unwrap()],
+            vec![OutputFormat::Zip],
+        );
         s.compiler = Sourced::default_value(CompilerKind::Cargo);
-        let err = plan(&[Selected { binary: &f, settings: &s }], Path::new("C"), Path::new("/t"), Path::new("/l"), CargoFlags::default()).unwrap_err();
+        let err = plan(
+            &[Selected {
+                binary: &f,
+                settings: &s,
+            }],
+            Path::new("C"),
+            Path::new("/t"),
+            Path::new("/l"),
+            CargoFlags::default(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("only cargo-zigbuild"), "{err}");
         let (a, b) = (binary("a", "same", None), binary("b", "same", None));
         let s = settings(vec![Target::x86_64()], vec![OutputFormat::Zip]);
-        let err = plan(&[Selected { binary: &a, settings: &s }, Selected { binary: &b, settings: &s }], Path::new("C"), Path::new("/t"), Path::new("/l"), CargoFlags::default()).unwrap_err();
-        assert!(err.to_string().contains("two binaries would be written to same/bootstrap.zip"), "{err}");
+        let err = plan(
+            &[
+                Selected {
+                    binary: &a,
+                    settings: &s,
+                },
+                Selected {
+                    binary: &b,
+                    settings: &s,
+                },
+            ],
+            Path::new("C"),
+            Path::new("/t"),
+            Path::new("/l"),
+            CargoFlags::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("two binaries would be written to same/bootstrap.zip"),
+            "{err}"
+        );
     }
 }

@@ -17,15 +17,27 @@ pub fn json(resolved: &Resolved, env: &EnvVars) -> Value {
         .packages
         .iter()
         .filter_map(|(name, settings)| {
-            let own: Map<String, Value> = object(settings).into_iter().filter(|(k, v)| defaults.get(k) != Some(v)).collect();
+            let own: Map<String, Value> = object(settings)
+                .into_iter()
+                .filter(|(k, v)| defaults.get(k) != Some(v))
+                .collect();
             (!own.is_empty()).then(|| (name.clone(), Value::Object(own)))
         })
         .collect();
     top.insert("packages".into(), Value::Object(packages));
-    top.insert("binaries".into(), serde_json::to_value(&resolved.binaries).unwrap_or(Value::Null));
-    top.insert("plan".into(), serde_json::to_value(&resolved.plan).unwrap_or(Value::Null));
+    top.insert(
+        "binaries".into(),
+        serde_json::to_value(&resolved.binaries).unwrap_or(Value::Null),
+    );
+    top.insert(
+        "plan".into(),
+        serde_json::to_value(&resolved.plan).unwrap_or(Value::Null),
+    );
     let rustc = toolchain::Rustc::from_env(env);
-    top.insert("toolchain".into(), json!({ "rustc": { "value": rustc.program, "source": rustc.found } }));
+    top.insert(
+        "toolchain".into(),
+        json!({ "rustc": { "value": rustc.program, "source": rustc.found } }),
+    );
     Value::Object(top)
 }
 

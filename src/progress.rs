@@ -28,7 +28,10 @@ impl Default for Progress {
 impl Progress {
     /// Chooses the display from whether stderr is a terminal.
     pub fn new() -> Self {
-        Progress { terminal: std::io::stderr().is_terminal(), started: Instant::now() }
+        Progress {
+            terminal: std::io::stderr().is_terminal(),
+            started: Instant::now(),
+        }
     }
 
     /// Announces a phase.
@@ -90,7 +93,11 @@ pub fn human_size(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 #[cfg(test)]

@@ -89,14 +89,21 @@ pub fn manifest(plan: &Plan, packaged: &[Packaged]) -> Manifest {
     artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     Manifest {
         version: 1,
-        tool: Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
         artifacts,
     }
 }
 
 /// `SHA256SUMS` text: `<hex>  <path>` per artifact.
 pub fn checksums(manifest: &Manifest) -> String {
-    manifest.artifacts.iter().map(|r| format!("{}  {}\n", r.sha256, r.path)).collect()
+    manifest
+        .artifacts
+        .iter()
+        .map(|r| format!("{}  {}\n", r.sha256, r.path))
+        .collect()
 }
 
 /// Writes `SHA256SUMS` and `manifest.json` into the lambda dir, atomically.
@@ -118,7 +125,9 @@ pub fn check_previous(plan: &Plan) -> Result<()> {
     let by_path: BTreeMap<&str, &Record> = previous.artifacts.iter().map(|r| (r.path.as_str(), r)).collect();
     for artifact in &plan.artifacts {
         for output in &artifact.outputs {
-            let Some(old) = by_path.get(output.path.as_str()) else { continue };
+            let Some(old) = by_path.get(output.path.as_str()) else {
+                continue;
+            };
             if old.arch != artifact.target.arch.lambda_name() && plan.lambda_dir.join(&output.path).exists() {
                 return Err(Error::usage(format!(
                     "{} holds the {} build from an earlier run and this {} build would overwrite it; build both targets in one run (--x86-64 --arm64, which puts each under its arch folder) or use another --lambda-dir",
@@ -145,7 +154,10 @@ mod tests {
     fn code_sha256_is_base64_of_the_raw_digest() {
         use sha2::{Digest, Sha256};
         let digest: [u8; 32] = Sha256::digest(b"hello").into();
-        assert_eq!(hex(&digest), "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        assert_eq!(
+            hex(&digest),
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
         assert_eq!(
             base64::engine::general_purpose::STANDARD.encode(digest),
             "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="

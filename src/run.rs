@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::Context;
 use cargo_metadata::Metadata;
@@ -53,7 +54,10 @@ pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
     let stamp = zip_stamp(env)?;
     record::check_previous(plan)?;
 
-    let zig_needed = plan.invocations.iter().any(|i| i.compiler == CompilerKind::CargoZigbuild);
+    let zig_needed = plan
+        .invocations
+        .iter()
+        .any(|i| i.compiler == CompilerKind::CargoZigbuild);
     if zig_needed {
         let zig = toolchain::find_zig(env)?;
         progress.phase("Toolchain", &format!("zig {} from {}", zig.version, zig.found));
@@ -71,6 +75,7 @@ pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
     let workspace_dir = plan.manifest_path.parent().unwrap_or(cwd);
     toolchain::ensure_targets(&rustc, &local_targets, workspace_dir, env)?;
 
+    let compile_started = Instant::now();
     let mut built = compile::Built::new();
     for invocation in &plan.invocations {
         let targets: Vec<String> = invocation.targets.iter().map(|t| t.to_string()).collect();
@@ -82,27 +87,47 @@ pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
                 targets.join(", "),
                 invocation.compiler.as_str(),
                 invocation.profile.name,
-                if invocation.profile.tuned { ", Lambda release tuning" } else { "" }
+                if invocation.profile.tuned {
+                    ", Lambda release tuning"
+                } else {
+                    ""
+                }
             ),
         );
         built.extend(compile::compile(plan, invocation)?);
     }
 
+    let compile_time = compile_started.elapsed();
+    let package_started = Instant::now();
     let outputs: usize = plan.artifacts.iter().map(|a| a.outputs.len()).sum();
     let steps = progress.steps(outputs, "artifacts");
     let packaged = package::package(plan, &built, stamp, &|p| steps.done(&p.path))?;
     steps.finish();
 
+    let package_time = package_started.elapsed();
+    let record_started = Instant::now();
     let manifest = record::manifest(plan, &packaged);
     record::write(&plan.lambda_dir, &manifest)?;
+    let record_time = record_started.elapsed();
     progress.phase(
         "Finished",
-        &format!("{} artifacts in {} ({:.1}s)", manifest.artifacts.len(), plan.lambda_dir.display(), progress.elapsed().as_secs_f64()),
+        &format!(
+            "{} artifacts in {} in {:.1}s (compile {:.1}s, package {}ms, record {}ms)",
+            manifest.artifacts.len(),
+            plan.lambda_dir.display(),
+            progress.elapsed().as_secs_f64(),
+            compile_time.as_secs_f64(),
+            package_time.as_millis(),
+            record_time.as_millis()
+        ),
     );
     for r in &manifest.artifacts {
         eprintln!("  {:<40} {:>10}  {}", r.path, human_size(r.size), &r.sha256[..12]);
     }
-    Ok(Outcome::Built { lambda_dir: plan.lambda_dir.clone(), manifest })
+    Ok(Outcome::Built {
+        lambda_dir: plan.lambda_dir.clone(),
+        manifest,
+    })
 }
 
 /// Resolves inputs and metadata into settings, binaries and a plan; touches nothing.
@@ -124,14 +149,21 @@ pub fn resolve(inputs: &Inputs, cwd: &Path) -> Result<Resolved> {
     let root = match metadata.root_package() {
         Some(package) => {
             root_dir = package_dir(package);
-            Some(MetadataLayer { package: package.name.as_str(), dir: &root_dir, build: lambda_build_table(&package.metadata) })
+            Some(MetadataLayer {
+                package: package.name.as_str(),
+                dir: &root_dir,
+                build: lambda_build_table(&package.metadata),
+            })
         }
         None => None,
     };
     let run = resolver.run_settings(manifest_path, root)?;
     let defaults = resolver.package_settings(root)?;
 
-    let selection = Selection { packages: &run.package.value, bins: &run.bin.value };
+    let selection = Selection {
+        packages: &run.package.value,
+        bins: &run.bin.value,
+    };
     let binaries = discover::discover(&metadata, &selection)?;
     let mut packages = BTreeMap::new();
     for binary in &binaries {
@@ -143,23 +175,50 @@ pub fn resolve(inputs: &Inputs, cwd: &Path) -> Result<Resolved> {
             .into_iter()
             .find(|p| p.name.as_str() == binary.package)
             .context("a discovered package vanished from cargo metadata")?;
-        let layer = MetadataLayer { package: &binary.package, dir: &binary.package_dir, build: lambda_build_table(&package.metadata) };
+        let layer = MetadataLayer {
+            package: &binary.package,
+            dir: &binary.package_dir,
+            build: lambda_build_table(&package.metadata),
+        };
         packages.insert(binary.package.clone(), resolver.package_settings(Some(layer))?);
     }
     let selected: Vec<Selected<'_>> = binaries
         .iter()
-        .map(|b| Selected { binary: b, settings: &packages[&b.package] })
+        .map(|b| Selected {
+            binary: b,
+            settings: &packages[&b.package],
+        })
         .collect();
 
     let target_dir = metadata.target_directory.clone().into_std_path_buf();
-    let lambda_dir = run.lambda_dir.value.clone().unwrap_or_else(|| target_dir.join("lambda"));
-    let mut plan = plan::plan(&selected, &run.manifest_path.value, &target_dir, &lambda_dir, CargoFlags::from_run(&run))?;
+    let lambda_dir = run
+        .lambda_dir
+        .value
+        .clone()
+        .unwrap_or_else(|| target_dir.join("lambda"));
+    let mut plan = plan::plan(
+        &selected,
+        &run.manifest_path.value,
+        &target_dir,
+        &lambda_dir,
+        CargoFlags::from_run(&run),
+    )?;
     apply_tuning(&mut plan, &workspace_root.join("Cargo.toml"), cwd)?;
-    Ok(Resolved { run, defaults, packages, binaries, plan })
+    Ok(Resolved {
+        run,
+        defaults,
+        packages,
+        binaries,
+        plan,
+    })
 }
 
 fn package_dir(package: &cargo_metadata::Package) -> PathBuf {
-    package.manifest_path.parent().map(|d| d.as_std_path().to_path_buf()).unwrap_or_default()
+    package
+        .manifest_path
+        .parent()
+        .map(|d| d.as_std_path().to_path_buf())
+        .unwrap_or_default()
 }
 
 fn load_metadata(manifest_path: &Path) -> Result<Metadata> {
@@ -167,7 +226,12 @@ fn load_metadata(manifest_path: &Path) -> Result<Metadata> {
         .manifest_path(manifest_path)
         .no_deps()
         .exec()
-        .with_context(|| format!("reading the workspace with cargo metadata ({})", manifest_path.display()))
+        .with_context(|| {
+            format!(
+                "reading the workspace with cargo metadata ({})",
+                manifest_path.display()
+            )
+        })
         .map_err(Error::Failed)
 }
 
@@ -188,7 +252,10 @@ fn apply_tuning(plan: &mut Plan, workspace_manifest: &Path, cwd: &Path) -> Resul
             .unwrap_or_default()
     };
     for invocation in plan.invocations.iter_mut().filter(|i| i.profile.tuned) {
-        invocation.tuning = Some(tuning::Tuning { config: config.clone(), rustflags: tuning::rustflags(&invocation.targets, &user_flags) });
+        invocation.tuning = Some(tuning::Tuning {
+            config: config.clone(),
+            rustflags: tuning::rustflags(&invocation.targets, user_flags),
+        });
     }
     Ok(())
 }

@@ -124,7 +124,12 @@ use Shape::{List, Switch, Value};
 /// Every setting, in `--help` order.
 pub static SETTINGS: &[Setting] = &[
     valued(
-        setting("manifest-path", Value, Env, "Cargo.toml of the package or workspace to build"),
+        setting(
+            "manifest-path",
+            Value,
+            Env,
+            "Cargo.toml of the package or workspace to build",
+        ),
         "PATH",
         Some("./Cargo.toml"),
     ),
@@ -138,15 +143,29 @@ pub static SETTINGS: &[Setting] = &[
         "TARGET",
         Some("x86_64-unknown-linux-gnu"),
     )),
-    per_package(setting("arm64", Switch, Metadata, "Build for arm64 (aarch64-unknown-linux-gnu); with --x86-64 both")),
-    per_package(setting("x86-64", Switch, Metadata, "Build for x86_64 (x86_64-unknown-linux-gnu); with --arm64 both")),
+    per_package(setting(
+        "arm64",
+        Switch,
+        Metadata,
+        "Build for arm64 (aarch64-unknown-linux-gnu); with --x86-64 both",
+    )),
+    per_package(setting(
+        "x86-64",
+        Switch,
+        Metadata,
+        "Build for x86_64 (x86_64-unknown-linux-gnu); with --arm64 both",
+    )),
     per_package(setting(
         "release",
         Switch,
         Metadata,
         "Build with the release profile and cargo-lambda's Lambda release tuning",
     )),
-    per_package(valued(setting("profile", Value, Metadata, "Cargo profile to build with"), "NAME", Some("dev"))),
+    per_package(valued(
+        setting("profile", Value, Metadata, "Cargo profile to build with"),
+        "NAME",
+        Some("dev"),
+    )),
     per_package(setting(
         "disable-optimizations",
         Switch,
@@ -154,7 +173,12 @@ pub static SETTINGS: &[Setting] = &[
         "Release build without the Lambda release tuning (strip, thin LTO, one codegen unit, abort on panic, Lambda CPU)",
     )),
     per_package(valued(
-        setting("output-format", List, Metadata, "What to produce: binary, zip, or binary,zip for both side by side"),
+        setting(
+            "output-format",
+            List,
+            Metadata,
+            "What to produce: binary, zip, or binary,zip for both side by side",
+        ),
         "FORMAT",
         Some("binary"),
     )),
@@ -167,13 +191,23 @@ pub static SETTINGS: &[Setting] = &[
     per_package(Setting {
         cargo_lambda_env: Some("CARGO_LAMBDA_COMPILER"),
         ..valued(
-            setting("compiler", Value, Metadata, "Compiler backend: cargo-zigbuild (alias zigbuild), cargo or cross"),
+            setting(
+                "compiler",
+                Value,
+                Metadata,
+                "Compiler backend: cargo-zigbuild (alias zigbuild), cargo or cross",
+            ),
             "COMPILER",
             Some("cargo-zigbuild"),
         )
     }),
     valued(
-        setting("lambda-dir", Value, Metadata, "Directory the artifacts, SHA256SUMS and manifest.json go to"),
+        setting(
+            "lambda-dir",
+            Value,
+            Metadata,
+            "Directory the artifacts, SHA256SUMS and manifest.json go to",
+        ),
         "DIR",
         Some("<target dir>/lambda"),
     ),
@@ -187,15 +221,61 @@ pub static SETTINGS: &[Setting] = &[
         "PATH",
         None,
     )),
-    short(valued(setting("package", List, Env, "Build only this package (repeatable)"), "SPEC", None), 'p'),
-    valued(setting("bin", List, Env, "Build only this binary (repeatable)"), "NAME", None),
-    short(valued(setting("features", List, Env, "Cargo features to activate (comma-separated or repeated)"), "FEATURES", None), 'F'),
+    short(
+        valued(
+            setting("package", List, Env, "Build only this package (repeatable)"),
+            "SPEC",
+            None,
+        ),
+        'p',
+    ),
+    valued(
+        setting("bin", List, Env, "Build only this binary (repeatable)"),
+        "NAME",
+        None,
+    ),
+    short(
+        valued(
+            setting(
+                "features",
+                List,
+                Env,
+                "Cargo features to activate (comma-separated or repeated)",
+            ),
+            "FEATURES",
+            None,
+        ),
+        'F',
+    ),
     setting("all-features", Switch, Env, "Activate all available features"),
-    setting("no-default-features", Switch, Env, "Do not activate the default feature"),
-    setting("locked", Switch, Env, "Require Cargo.lock to be up to date (passed to cargo)"),
-    setting("frozen", Switch, Env, "Require Cargo.lock and the cache to be up to date (passed to cargo)"),
-    short(valued(setting("jobs", Value, Env, "Number of parallel cargo jobs"), "N", None), 'j'),
-    setting("print-config", Switch, CliOnly, "Print the resolved configuration as JSON, each value with its source, and exit"),
+    setting(
+        "no-default-features",
+        Switch,
+        Env,
+        "Do not activate the default feature",
+    ),
+    setting(
+        "locked",
+        Switch,
+        Env,
+        "Require Cargo.lock to be up to date (passed to cargo)",
+    ),
+    setting(
+        "frozen",
+        Switch,
+        Env,
+        "Require Cargo.lock and the cache to be up to date (passed to cargo)",
+    ),
+    short(
+        valued(setting("jobs", Value, Env, "Number of parallel cargo jobs"), "N", None),
+        'j',
+    ),
+    setting(
+        "print-config",
+        Switch,
+        CliOnly,
+        "Print the resolved configuration as JSON, each value with its source, and exit",
+    ),
 ];
 
 /// Looks a setting up by its flag name.
@@ -219,7 +299,11 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), SETTINGS.len());
         for name in names {
-            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{name}");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{name}"
+            );
         }
     }
 
@@ -227,7 +311,11 @@ mod tests {
     fn env_names_follow_the_contract() {
         assert_eq!(
             get("output-format").env_names(),
-            ["INPUT_OUTPUT-FORMAT", "INPUT_OUTPUT_FORMAT", "LAMBDA_BUILD_OUTPUT_FORMAT"]
+            [
+                "INPUT_OUTPUT-FORMAT",
+                "INPUT_OUTPUT_FORMAT",
+                "LAMBDA_BUILD_OUTPUT_FORMAT"
+            ]
         );
         assert_eq!(get("release").env_names(), ["INPUT_RELEASE", "LAMBDA_BUILD_RELEASE"]);
         assert_eq!(

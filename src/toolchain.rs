@@ -35,11 +35,19 @@ pub fn find_zig(env: &EnvVars) -> anyhow::Result<Zig> {
         }
     }
     candidates.push(("PATH".into(), vec!["zig".into()]));
-    candidates.push(("python3 -m ziglang".into(), vec!["python3".into(), "-m".into(), "ziglang".into()]));
+    candidates.push((
+        "python3 -m ziglang".into(),
+        vec!["python3".into(), "-m".into(), "ziglang".into()],
+    ));
     for (found, words) in candidates {
         match try_zig(&words, env) {
             Ok((program, version)) => {
-                return Ok(Zig { program, args: words[1..].to_vec(), version, found });
+                return Ok(Zig {
+                    program,
+                    args: words[1..].to_vec(),
+                    version,
+                    found,
+                });
             }
             Err(why) => {
                 tracing::warn!("zig from {found} ({}) is not usable: {why:#}", words.join(" "));
@@ -62,7 +70,11 @@ fn try_zig(words: &[String], env: &EnvVars) -> anyhow::Result<(PathBuf, String)>
         .with_context(|| format!("running {}", program.display()))?;
     let version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     if !output.status.success() || version.is_empty() || !version.starts_with(|c: char| c.is_ascii_digit()) {
-        bail!("`zig version` failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
+        bail!(
+            "`zig version` failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
     Ok((program, version))
 }
@@ -102,8 +114,14 @@ impl Rustc {
     /// The rustc cargo will use.
     pub fn from_env(env: &EnvVars) -> Self {
         match env.get("RUSTC") {
-            Some(rustc) => Rustc { program: rustc.to_owned(), found: "env RUSTC".into() },
-            None => Rustc { program: "rustc".into(), found: "PATH".into() },
+            Some(rustc) => Rustc {
+                program: rustc.to_owned(),
+                found: "env RUSTC".into(),
+            },
+            None => Rustc {
+                program: "rustc".into(),
+                found: "PATH".into(),
+            },
         }
     }
 
@@ -183,7 +201,11 @@ mod tests {
     fn zig_from_env_may_be_a_command_with_arguments() {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("fake-zig");
-        std::fs::write(&script, "#!/bin/sh\n[ \"$1\" = --flavor ] && [ \"$2\" = version ] && echo 0.99.0\n").unwrap();
+        std::fs::write(
+            &script,
+            "#!/bin/sh\n[ \"$1\" = --flavor ] && [ \"$2\" = version ] && echo 0.99.0\n",
+        )
+        .unwrap();
         std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let env = EnvVars::from_pairs([("ZIG", format!("{} --flavor", script.display()))]);
         let zig = find_zig(&env).unwrap();

@@ -32,7 +32,10 @@ impl Tuning {
     pub fn config_args(&self) -> Vec<String> {
         let mut args = self.config.clone();
         for (triple, flags) in &self.rustflags {
-            let list: Vec<String> = flags.iter().map(|f| toml::Value::String(f.clone()).to_string()).collect();
+            let list: Vec<String> = flags
+                .iter()
+                .map(|f| toml::Value::String(f.clone()).to_string())
+                .collect();
             args.push(format!("target.{triple}.rustflags=[{}]", list.join(", ")));
         }
         args
@@ -43,7 +46,8 @@ impl Tuning {
 pub fn profile_config(workspace_manifest: &Path) -> anyhow::Result<Vec<String>> {
     let text = std::fs::read_to_string(workspace_manifest)
         .with_context(|| format!("reading {}", workspace_manifest.display()))?;
-    let manifest: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", workspace_manifest.display()))?;
+    let manifest: toml::Table =
+        toml::from_str(&text).with_context(|| format!("parsing {}", workspace_manifest.display()))?;
     let release = manifest
         .get("profile")
         .and_then(|p| p.get("release"))
@@ -79,7 +83,11 @@ mod tests {
     fn profile_keys_the_workspace_sets_are_left_alone() {
         let dir = tempfile::tempdir().unwrap();
         let manifest = dir.path().join("Cargo.toml");
-        std::fs::write(&manifest, "[workspace]\n[profile.release]\nlto = \"fat\"\npanic = \"unwind\"\n").unwrap();
+        std::fs::write(
+            &manifest,
+            "[workspace]\n[profile.release]\nlto = \"fat\"\npanic = \"unwind\"\n",
+        )
+        .unwrap();
         assert_eq!(
             profile_config(&manifest).unwrap(),
             ["profile.release.strip=\"symbols\"", "profile.release.codegen-units=1"]
@@ -95,9 +103,15 @@ mod tests {
             crate::config::Arch::X86_64 => vec!["--cfg".into(), "foo".into()],
             crate::config::Arch::Arm64 => vec!["-Ctarget-cpu=neoverse-v1".into()],
         });
-        assert_eq!(flags["x86_64-unknown-linux-gnu"], ["--cfg", "foo", "-C", "target-cpu=haswell"]);
+        assert_eq!(
+            flags["x86_64-unknown-linux-gnu"],
+            ["--cfg", "foo", "-C", "target-cpu=haswell"]
+        );
         assert_eq!(flags["aarch64-unknown-linux-gnu"], ["-Ctarget-cpu=neoverse-v1"]);
-        let tuning = Tuning { config: vec![], rustflags: flags };
+        let tuning = Tuning {
+            config: vec![],
+            rustflags: flags,
+        };
         assert_eq!(
             tuning.config_args()[1],
             "target.x86_64-unknown-linux-gnu.rustflags=[\"--cfg\", \"foo\", \"-C\", \"target-cpu=haswell\"]"

@@ -37,7 +37,11 @@ fn matrix_build_has_the_layout_zips_checksums_and_manifest() {
     let out = tempfile::tempdir().unwrap();
     let lambda_dir = out.path().join("lambda");
     let Some(run) = build_matrix(&lambda_dir) else { return };
-    assert!(run.stderr.contains("aarch64-unknown-linux-gnu") && run.stderr.matches("Compiling: ").count() == 1, "one cargo invocation for both targets:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains("aarch64-unknown-linux-gnu") && run.stderr.matches("Compiling: ").count() == 1,
+        "one cargo invocation for both targets:\n{}",
+        run.stderr
+    );
 
     let mut expected = Vec::new();
     for arch in ["x86_64", "arm64"] {
@@ -53,7 +57,10 @@ fn matrix_build_has_the_layout_zips_checksums_and_manifest() {
     }
 
     // Zip entries and modes.
-    assert_eq!(zip_entries(&lambda_dir.join("arm64/hello/bootstrap.zip")), [("bootstrap".to_owned(), 0o755)]);
+    assert_eq!(
+        zip_entries(&lambda_dir.join("arm64/hello/bootstrap.zip")),
+        [("bootstrap".to_owned(), 0o755)]
+    );
     assert_eq!(
         zip_entries(&lambda_dir.join("x86_64/extensions/echo-extension.zip")),
         [("extensions/echo-extension".to_owned(), 0o755)]
@@ -63,11 +70,19 @@ fn matrix_build_has_the_layout_zips_checksums_and_manifest() {
     for (arch, machine) in [("arm64", Architecture::Aarch64), ("x86_64", Architecture::X86_64)] {
         let binary = std::fs::read(lambda_dir.join(format!("{arch}/hello/bootstrap"))).unwrap();
         assert_eq!(object::File::parse(&*binary).unwrap().architecture(), machine, "{arch}");
-        assert_eq!(zip_file(&lambda_dir.join(format!("{arch}/hello/bootstrap.zip")), "bootstrap"), binary);
+        assert_eq!(
+            zip_file(&lambda_dir.join(format!("{arch}/hello/bootstrap.zip")), "bootstrap"),
+            binary
+        );
     }
 
     // sha256sum -c accepts SHA256SUMS.
-    let check = Command::new("sha256sum").arg("-c").arg("SHA256SUMS").current_dir(&lambda_dir).output().unwrap();
+    let check = Command::new("sha256sum")
+        .arg("-c")
+        .arg("SHA256SUMS")
+        .current_dir(&lambda_dir)
+        .output()
+        .unwrap();
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
     assert_eq!(String::from_utf8_lossy(&check.stdout).lines().count(), expected.len());
 
@@ -91,8 +106,14 @@ fn matrix_build_has_the_layout_zips_checksums_and_manifest() {
     let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, digest);
     assert_eq!(zip["code_sha256"], b64);
     assert!(zip["unzipped_size"].as_u64().unwrap() > zip["size"].as_u64().unwrap());
-    assert_eq!(artifact(&manifest, "x86_64/extensions/echo-extension")["kind"], "extension");
-    assert_eq!(artifact(&manifest, "x86_64/extensions/echo-extension")["format"], "binary");
+    assert_eq!(
+        artifact(&manifest, "x86_64/extensions/echo-extension")["kind"],
+        "extension"
+    );
+    assert_eq!(
+        artifact(&manifest, "x86_64/extensions/echo-extension")["format"],
+        "binary"
+    );
 }
 
 #[test]
@@ -115,7 +136,11 @@ fn zips_are_identical_after_relinking_under_another_umask() {
         .arg(&second);
     let script = "umask 077; exec \"$0\" \"$@\"";
     let mut sh = Command::new("sh");
-    sh.arg("-c").arg(script).arg(cmd.get_program()).args(cmd.get_args()).current_dir(examples());
+    sh.arg("-c")
+        .arg(script)
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .current_dir(examples());
     for (k, v) in cmd.get_envs() {
         match v {
             Some(v) => sh.env(k, v),
@@ -123,11 +148,21 @@ fn zips_are_identical_after_relinking_under_another_umask() {
         };
     }
     run_ok(&mut sh);
-    for path in ["x86_64/hello/bootstrap.zip", "arm64/hello/bootstrap.zip", "arm64/extensions/echo-extension.zip"] {
-        let (a, b) = (std::fs::read(first.join(path)).unwrap(), std::fs::read(second.join(path)).unwrap());
+    for path in [
+        "x86_64/hello/bootstrap.zip",
+        "arm64/hello/bootstrap.zip",
+        "arm64/extensions/echo-extension.zip",
+    ] {
+        let (a, b) = (
+            std::fs::read(first.join(path)).unwrap(),
+            std::fs::read(second.join(path)).unwrap(),
+        );
         assert!(a == b, "{path} differs after relinking under umask 077");
     }
-    assert_eq!(std::fs::read(first.join("SHA256SUMS")).unwrap(), std::fs::read(second.join("SHA256SUMS")).unwrap());
+    assert_eq!(
+        std::fs::read(first.join("SHA256SUMS")).unwrap(),
+        std::fs::read(second.join("SHA256SUMS")).unwrap()
+    );
 }
 
 #[test]
@@ -148,20 +183,32 @@ fn every_function_answers_through_the_lambda_runtime_api_emulator() {
     let apigw = std::fs::read_to_string(repo().join("tests/fixtures/apigw-v2-request.json")).unwrap();
     for (arch, machine) in [("x86_64", "x86_64"), ("arm64", "aarch64")] {
         // Run what Lambda would run: the bootstrap out of the zip.
-        let hello = unzip(&lambda_dir.join(format!("{arch}/hello/bootstrap.zip")), &out.path().join(format!("{arch}-hello")));
+        let hello = unzip(
+            &lambda_dir.join(format!("{arch}/hello/bootstrap.zip")),
+            &out.path().join(format!("{arch}-hello")),
+        );
         let name = format!("hello-{arch}");
         let mut function = emulator.serve(&name, &hello.join("bootstrap"), arch == "arm64");
         let answer = emulator.invoke(&name, r#"{"name":"ci"}"#);
         let _ = function.kill();
+        let _ = function.wait();
         assert_eq!(answer["message"], "hello, ci", "{arch}: {answer}");
         assert_eq!(answer["arch"], machine, "{arch}: {answer}");
 
-        let http = unzip(&lambda_dir.join(format!("{arch}/http-hello/bootstrap.zip")), &out.path().join(format!("{arch}-http")));
+        let http = unzip(
+            &lambda_dir.join(format!("{arch}/http-hello/bootstrap.zip")),
+            &out.path().join(format!("{arch}-http")),
+        );
         let name = format!("http-hello-{arch}");
         let mut function = emulator.serve(&name, &http.join("bootstrap"), arch == "arm64");
         let answer = emulator.invoke(&name, &apigw);
         let _ = function.kill();
+        let _ = function.wait();
         assert_eq!(answer["statusCode"], 200, "{arch}: {answer}");
-        assert_eq!(answer["body"], format!("hello, ci from /greet on {machine}"), "{arch}: {answer}");
+        assert_eq!(
+            answer["body"],
+            format!("hello, ci from /greet on {machine}"),
+            "{arch}: {answer}"
+        );
     }
 }

@@ -6,13 +6,15 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use object::{Object, ObjectSection};
+use object::Object;
 use support::*;
 
 /// Each test gets its own target dir, so no test relinks a binary another is packaging.
 fn tiny_build(target_dir: &Path, lambda_dir: &Path) -> std::process::Command {
     let mut cmd = lambda_build(&tiny());
-    cmd.env("CARGO_TARGET_DIR", target_dir).arg("--lambda-dir").arg(lambda_dir);
+    cmd.env("CARGO_TARGET_DIR", target_dir)
+        .arg("--lambda-dir")
+        .arg(lambda_dir);
     cmd
 }
 
@@ -39,14 +41,31 @@ fn each_package_keeps_its_own_metadata_in_a_multi_package_run() {
     let lambda = t.path().join("lambda");
     run_ok(&mut tiny_build(&t.path().join("target"), &lambda));
     // alpha: zip with its include; beta: an extension binary. Nothing else.
-    assert_eq!(listing(&lambda), ["SHA256SUMS", "alpha/bootstrap.zip", "extensions/beta", "manifest.json"]);
+    assert_eq!(
+        listing(&lambda),
+        ["SHA256SUMS", "alpha/bootstrap.zip", "extensions/beta", "manifest.json"]
+    );
     assert_eq!(
         zip_entries(&lambda.join("alpha/bootstrap.zip")),
-        [("bootstrap".to_owned(), 0o755), ("static/config.json".to_owned(), 0o644)]
+        [
+            ("bootstrap".to_owned(), 0o755),
+            ("static/config.json".to_owned(), 0o644)
+        ]
     );
     let manifest = manifest(&lambda);
-    let kinds: Vec<_> = manifest["artifacts"].as_array().unwrap().iter().map(|a| (a["path"].clone(), a["kind"].clone(), a["format"].clone())).collect();
-    assert_eq!(kinds, [("alpha/bootstrap.zip".into(), "function".into(), "zip".into()), ("extensions/beta".into(), "extension".into(), "binary".into())]);
+    let kinds: Vec<_> = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["path"].clone(), a["kind"].clone(), a["format"].clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("alpha/bootstrap.zip".into(), "function".into(), "zip".into()),
+            ("extensions/beta".into(), "extension".into(), "binary".into())
+        ]
+    );
 }
 
 #[test]
@@ -56,7 +75,12 @@ fn a_run_records_only_the_binaries_it_selected() {
     run_ok(&mut tiny_build(&target, &lambda));
     run_ok(tiny_build(&target, &lambda).args(["--bin", "beta"]));
     let manifest = manifest(&lambda);
-    let paths: Vec<_> = manifest["artifacts"].as_array().unwrap().iter().map(|a| a["path"].as_str().unwrap().to_owned()).collect();
+    let paths: Vec<_> = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["path"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(paths, ["extensions/beta"]);
     // The earlier alpha artifact is still there: a run never deletes what it did not build.
     assert!(lambda.join("alpha/bootstrap.zip").is_file());
@@ -67,12 +91,34 @@ fn a_failed_compile_leaves_earlier_artifacts_untouched() {
     let t = tempfile::tempdir().unwrap();
     let (target, lambda) = (t.path().join("target"), t.path().join("lambda"));
     run_ok(&mut tiny_build(&target, &lambda));
-    let before: Vec<(String, Vec<u8>)> = listing(&lambda).into_iter().map(|p| { let b = std::fs::read(lambda.join(&p)).unwrap(); (p, b) }).collect();
+    let before: Vec<(String, Vec<u8>)> = listing(&lambda)
+        .into_iter()
+        .map(|p| {
+            let b = std::fs::read(lambda.join(&p)).unwrap();
+            (p, b)
+        })
+        .collect();
     let run = run(tiny_build(&target, &lambda).args(["--features", "alpha/broken"]));
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("mismatched types"), "the compiler's own message is shown: {}", run.stderr);
-    assert!(run.stderr.lines().any(|l| l.starts_with("error: ") && l.contains("build failed")), "{}", run.stderr);
-    let after: Vec<(String, Vec<u8>)> = listing(&lambda).into_iter().map(|p| { let b = std::fs::read(lambda.join(&p)).unwrap(); (p, b) }).collect();
+    assert!(
+        run.stderr.contains("mismatched types"),
+        "the compiler's own message is shown: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.starts_with("error: ") && l.contains("build failed")),
+        "{}",
+        run.stderr
+    );
+    let after: Vec<(String, Vec<u8>)> = listing(&lambda)
+        .into_iter()
+        .map(|p| {
+            let b = std::fs::read(lambda.join(&p)).unwrap();
+            (p, b)
+        })
+        .collect();
     assert!(before == after, "artifacts changed after a failed build");
 }
 
@@ -83,11 +129,20 @@ fn release_builds_are_stripped_and_tuned_per_target() {
     run_ok(tiny_build(&target, &lambda).args(["--release", "--output-format", "binary"]));
     let release = std::fs::read(lambda.join("alpha/bootstrap")).unwrap();
     let file = object::File::parse(&*release).unwrap();
-    assert!(file.section_by_name(".symtab").is_none(), "release binary keeps its symbol table");
+    assert!(
+        file.section_by_name(".symtab").is_none(),
+        "release binary keeps its symbol table"
+    );
     let debug_dir = t.path().join("debug");
     run_ok(tiny_build(&target, &debug_dir).args(["--output-format", "binary"]));
     let debug = std::fs::read(debug_dir.join("alpha/bootstrap")).unwrap();
-    assert!(object::File::parse(&*debug).unwrap().section_by_name(".symtab").is_some(), "a debug build keeps symbols");
+    assert!(
+        object::File::parse(&*debug)
+            .unwrap()
+            .section_by_name(".symtab")
+            .is_some(),
+        "a debug build keeps symbols"
+    );
     assert!(release.len() < debug.len());
 }
 
@@ -99,7 +154,11 @@ fn one_target_never_overwrites_another_targets_artifacts() {
     let zip = std::fs::read(lambda.join("alpha/bootstrap.zip")).unwrap();
     let run = run(tiny_build(&target, &lambda).arg("--arm64"));
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("holds the x86_64 build from an earlier run"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("holds the x86_64 build from an earlier run"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(std::fs::read(lambda.join("alpha/bootstrap.zip")).unwrap(), zip);
 }
 
@@ -109,7 +168,10 @@ fn cargo_compiler_builds_the_same_layout() {
     let lambda = t.path().join("lambda");
     let run = run_ok(tiny_build(&t.path().join("target"), &lambda).env("CARGO_LAMBDA_COMPILER", "cargo"));
     assert!(run.stderr.contains("with cargo (dev)"), "{}", run.stderr);
-    assert_eq!(listing(&lambda), ["SHA256SUMS", "alpha/bootstrap.zip", "extensions/beta", "manifest.json"]);
+    assert_eq!(
+        listing(&lambda),
+        ["SHA256SUMS", "alpha/bootstrap.zip", "extensions/beta", "manifest.json"]
+    );
 }
 
 #[test]

@@ -41,10 +41,12 @@ pub type Built = HashMap<BuiltKey, PathBuf>;
 /// cargo build options for an invocation: the run's flags, its targets, packages and binaries,
 /// JSON messages (to learn which executables were built), and the release tuning.
 pub fn build_options(plan: &Plan, invocation: &Invocation) -> cargo_options::Build {
-    let mut options = cargo_options::Build::default();
-    options.manifest_path = Some(plan.manifest_path.clone());
-    options.packages = invocation.packages.clone();
-    options.bin = invocation.bins.clone();
+    let mut options = cargo_options::Build {
+        manifest_path: Some(plan.manifest_path.clone()),
+        packages: invocation.packages.clone(),
+        bin: invocation.bins.clone(),
+        ..Default::default()
+    };
     let common = &mut options.common;
     common.profile = Some(invocation.profile.name.clone());
     common.target = invocation.targets.iter().map(|t| t.zig_target()).collect();
@@ -54,7 +56,11 @@ pub fn build_options(plan: &Plan, invocation: &Invocation) -> cargo_options::Bui
     common.locked = plan.cargo.locked;
     common.frozen = plan.cargo.frozen;
     common.jobs = plan.cargo.jobs.map(|j| j as usize);
-    let rendered = if std::io::stderr().is_terminal() { "json-diagnostic-rendered-ansi" } else { "json" };
+    let rendered = if std::io::stderr().is_terminal() {
+        "json-diagnostic-rendered-ansi"
+    } else {
+        "json"
+    };
     common.message_format = vec![rendered.to_owned()];
     if let Some(tuning) = &invocation.tuning {
         common.config = tuning.config_args();
@@ -73,7 +79,10 @@ pub fn compile(plan: &Plan, invocation: &Invocation) -> anyhow::Result<Built> {
             command.env_remove(var);
         }
     }
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     tracing::debug!(?command, "running");
     let program = command.get_program().to_string_lossy().into_owned();
     let mut child = command.spawn().with_context(|| format!("starting {program}"))?;
@@ -88,7 +97,11 @@ pub fn compile(plan: &Plan, invocation: &Invocation) -> anyhow::Result<Built> {
                 // target/<triple>/<profile>/<name>: the triple names the target it was built for.
                 let triple = exe.parent().and_then(|p| p.parent()).and_then(|p| p.file_name());
                 if let Some(triple) = triple {
-                    let key = (artifact.package_id.repr.clone(), artifact.target.name.clone(), triple.to_string_lossy().into_owned());
+                    let key = (
+                        artifact.package_id.repr.clone(),
+                        artifact.target.name.clone(),
+                        triple.to_string_lossy().into_owned(),
+                    );
                     built.insert(key, exe);
                 }
             }

@@ -52,7 +52,12 @@ pub fn manifest_path(inputs: &Inputs, cwd: &Path) -> Result<Sourced<PathBuf>> {
 impl<'a> Resolver<'a> {
     /// A resolver over the flag/env layer and the workspace's `lambda.build` metadata.
     pub fn new(inputs: &'a Inputs, cwd: PathBuf, workspace_root: PathBuf, workspace: Option<&'a Json>) -> Self {
-        Resolver { inputs, cwd, workspace_root, workspace }
+        Resolver {
+            inputs,
+            cwd,
+            workspace_root,
+            workspace,
+        }
     }
 
     /// The highest-precedence raw value of a setting for a package (or the run, with `None`).
@@ -68,10 +73,16 @@ impl<'a> Resolver<'a> {
         if let Some(layer) = package
             && let Some(value) = layer.build.and_then(|t| t.get(&key))
         {
-            return Some(RawValue { raw: Raw::Json(value.clone()), source: Source::PackageMetadata(layer.package.to_owned()) });
+            return Some(RawValue {
+                raw: Raw::Json(value.clone()),
+                source: Source::PackageMetadata(layer.package.to_owned()),
+            });
         }
         let value = self.workspace.and_then(|t| t.get(&key))?;
-        Some(RawValue { raw: Raw::Json(value.clone()), source: Source::WorkspaceMetadata })
+        Some(RawValue {
+            raw: Raw::Json(value.clone()),
+            source: Source::WorkspaceMetadata,
+        })
     }
 
     /// The folder relative paths from `source` are resolved against.
@@ -85,7 +96,11 @@ impl<'a> Resolver<'a> {
 
     /// Settings with one value for the whole run. `root` is the manifest's own package, whose
     /// metadata counts for run-wide settings such as `lambda_dir`.
-    pub fn run_settings(&self, manifest_path: Sourced<PathBuf>, root: Option<MetadataLayer<'_>>) -> Result<RunSettings> {
+    pub fn run_settings(
+        &self,
+        manifest_path: Sourced<PathBuf>,
+        root: Option<MetadataLayer<'_>>,
+    ) -> Result<RunSettings> {
         let lambda_dir = match self.pick("lambda-dir", root) {
             Some(raw) => {
                 let dir = self.base_dir(&raw.source, root).join(text_of("lambda-dir", &raw)?);
@@ -133,13 +148,17 @@ impl<'a> Resolver<'a> {
             Some(raw) => {
                 let mut formats = Vec::new();
                 for item in items_of("output-format", &raw)? {
-                    let format = OutputFormat::parse(&item).ok_or_else(|| {
-                        invalid("output-format", &item, &raw.source, values::ACCEPTED_OUTPUT_FORMATS)
-                    })?;
+                    let format = OutputFormat::parse(&item)
+                        .ok_or_else(|| invalid("output-format", &item, &raw.source, values::ACCEPTED_OUTPUT_FORMATS))?;
                     formats.push(format);
                 }
                 if formats.is_empty() {
-                    return Err(invalid("output-format", "", &raw.source, values::ACCEPTED_OUTPUT_FORMATS));
+                    return Err(invalid(
+                        "output-format",
+                        "",
+                        &raw.source,
+                        values::ACCEPTED_OUTPUT_FORMATS,
+                    ));
                 }
                 formats.sort();
                 formats.dedup();
@@ -229,7 +248,12 @@ impl<'a> Resolver<'a> {
                 let name = text_of("profile", &raw)?.trim().to_owned();
                 let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
                 if !valid {
-                    return Err(invalid("profile", &name, &raw.source, "a cargo profile name (letters, digits, - and _)"));
+                    return Err(invalid(
+                        "profile",
+                        &name,
+                        &raw.source,
+                        "a cargo profile name (letters, digits, - and _)",
+                    ));
                 }
                 Some((name, raw.source))
             }
@@ -275,7 +299,10 @@ pub fn invalid(name: &str, value: &str, source: &Source, accepted: &str) -> Erro
         }
         Source::Flag(_) | Source::Env(_) | Source::Default => source.to_string(),
     };
-    Error::usage(format!("invalid {} {value:?} from {input}; accepted: {accepted}", name.replace('-', " ")))
+    Error::usage(format!(
+        "invalid {} {value:?} from {input}; accepted: {accepted}",
+        name.replace('-', " ")
+    ))
 }
 
 fn text_of(name: &str, raw: &RawValue) -> Result<String> {
@@ -308,11 +335,21 @@ fn items_of(name: &str, raw: &RawValue) -> Result<Vec<String>> {
             .iter()
             .map(|item| match item {
                 Json::String(text) => Ok(text.clone()),
-                other => Err(invalid(name, &other.to_string(), &raw.source, "a string or an array of strings")),
+                other => Err(invalid(
+                    name,
+                    &other.to_string(),
+                    &raw.source,
+                    "a string or an array of strings",
+                )),
             })
             .collect::<Result<_>>()?,
         Raw::Json(other) => {
-            return Err(invalid(name, &other.to_string(), &raw.source, "a string or an array of strings"));
+            return Err(invalid(
+                name,
+                &other.to_string(),
+                &raw.source,
+                "a string or an array of strings",
+            ));
         }
     };
     Ok(texts
@@ -330,7 +367,12 @@ fn compiler_text(raw: &RawValue) -> Result<String> {
     match &raw.raw {
         Raw::Json(Json::Object(table)) => match table.get("type") {
             Some(Json::String(text)) => Ok(text.clone()),
-            _ => Err(invalid("compiler", &Json::Object(table.clone()).to_string(), &raw.source, "a table with type = \"cargo-zigbuild\" | \"cargo\" | \"cross\"")),
+            _ => Err(invalid(
+                "compiler",
+                &Json::Object(table.clone()).to_string(),
+                &raw.source,
+                "a table with type = \"cargo-zigbuild\" | \"cargo\" | \"cross\"",
+            )),
         },
         _ => text_of("compiler", raw),
     }
@@ -346,7 +388,10 @@ fn include_of(item: &str, base: &Path, source: &Source) -> Result<Include> {
             base.display()
         )));
     }
-    let plain = written.is_relative() && written.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    let plain = written.is_relative()
+        && written
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
     let name = if plain {
         written
             .components()
@@ -358,10 +403,17 @@ fn include_of(item: &str, base: &Path, source: &Source) -> Result<Include> {
             .join("/")
     } else {
         let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        real.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     };
     if name.is_empty() {
-        return Err(invalid("include", item, source, "a file or folder below the current directory, or a path with a file name"));
+        return Err(invalid(
+            "include",
+            item,
+            source,
+            "a file or folder below the current directory, or a path with a file name",
+        ));
     }
     Ok(Include { path, name })
 }
@@ -373,7 +425,10 @@ mod tests {
     use serde_json::json;
 
     fn text(source: Source, value: &str) -> RawValue {
-        RawValue { raw: Raw::Text(value.into()), source }
+        RawValue {
+            raw: Raw::Text(value.into()),
+            source,
+        }
     }
 
     fn env(name: &str, value: &str) -> RawValue {
@@ -384,13 +439,32 @@ mod tests {
         text(Source::Flag(format!("--{name}")), value)
     }
 
-    fn resolve(inputs: Vec<(&'static str, RawValue)>, package: Option<Json>, workspace: Option<Json>) -> Result<PackageSettings> {
+    fn resolve(
+        inputs: Vec<(&'static str, RawValue)>,
+        package: Option<Json>,
+        workspace: Option<Json>,
+    ) -> Result<PackageSettings> {
         let inputs = Inputs::from_values(inputs);
         let dir = std::env::temp_dir();
         let resolver = Resolver::new(&inputs, dir.clone(), dir.clone(), workspace.as_ref());
-        let layer = package.as_ref().map(|build| MetadataLayer { package: "hello", dir: &dir, build: Some(build) });
+        let layer = package.as_ref().map(|build| MetadataLayer {
+            package: "hello",
+            dir: &dir,
+            build: Some(build),
+        });
         resolver.package_settings(layer)
     }
+
+    /// (inputs, package metadata, workspace metadata, expected compiler, expected source)
+    type PrecedenceCase = (
+        Vec<(&'static str, RawValue)>,
+        Option<Json>,
+        Option<Json>,
+        CompilerKind,
+        &'static str,
+    );
+    /// (inputs, package metadata, what the error must say)
+    type BadCase = (Vec<(&'static str, RawValue)>, Option<Json>, &'static [&'static str]);
 
     fn err(result: Result<PackageSettings>) -> String {
         match result {
@@ -404,13 +478,43 @@ mod tests {
         // (inputs, package metadata, workspace metadata, expected compiler, expected source)
         let pkg = Some(json!({"compiler": {"type": "cross"}}));
         let ws = Some(json!({"compiler": "cargo"}));
-        let cases: Vec<(Vec<(&'static str, RawValue)>, Option<Json>, Option<Json>, CompilerKind, &str)> = vec![
+        let cases: Vec<PrecedenceCase> = vec![
             (vec![], None, None, CompilerKind::CargoZigbuild, "default"),
-            (vec![], None, ws.clone(), CompilerKind::Cargo, "[workspace.metadata.lambda.build]"),
-            (vec![], pkg.clone(), ws.clone(), CompilerKind::Cross, "[package.metadata.lambda.build] of package hello"),
-            (vec![("compiler", env("CARGO_LAMBDA_COMPILER", "cargo"))], pkg.clone(), ws.clone(), CompilerKind::Cargo, "env CARGO_LAMBDA_COMPILER"),
-            (vec![("compiler", env("INPUT_COMPILER", "zigbuild"))], pkg.clone(), ws.clone(), CompilerKind::CargoZigbuild, "env INPUT_COMPILER"),
-            (vec![("compiler", flag("compiler", "CARGO"))], pkg, ws, CompilerKind::Cargo, "flag --compiler"),
+            (
+                vec![],
+                None,
+                ws.clone(),
+                CompilerKind::Cargo,
+                "[workspace.metadata.lambda.build]",
+            ),
+            (
+                vec![],
+                pkg.clone(),
+                ws.clone(),
+                CompilerKind::Cross,
+                "[package.metadata.lambda.build] of package hello",
+            ),
+            (
+                vec![("compiler", env("CARGO_LAMBDA_COMPILER", "cargo"))],
+                pkg.clone(),
+                ws.clone(),
+                CompilerKind::Cargo,
+                "env CARGO_LAMBDA_COMPILER",
+            ),
+            (
+                vec![("compiler", env("INPUT_COMPILER", "zigbuild"))],
+                pkg.clone(),
+                ws.clone(),
+                CompilerKind::CargoZigbuild,
+                "env INPUT_COMPILER",
+            ),
+            (
+                vec![("compiler", flag("compiler", "CARGO"))],
+                pkg,
+                ws,
+                CompilerKind::Cargo,
+                "flag --compiler",
+            ),
         ];
         for (inputs, pkg, ws, expected, source) in cases {
             let settings = resolve(inputs, pkg, ws).unwrap();
@@ -421,16 +525,72 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_input_its_source_and_what_is_accepted() {
-        let cases: Vec<(Vec<(&'static str, RawValue)>, Option<Json>, &[&str])> = vec![
-            (vec![("target", env("LAMBDA_BUILD_TARGET", "x86_64,mips"))], None, &["invalid target \"mips\"", "env LAMBDA_BUILD_TARGET", "aarch64-unknown-linux-gnu"]),
-            (vec![("output-format", flag("output-format", "tar"))], None, &["invalid output format \"tar\"", "flag --output-format", "binary, zip"]),
-            (vec![("release", env("INPUT_RELEASE", "maybe"))], None, &["invalid release \"maybe\"", "env INPUT_RELEASE", "true, false"]),
-            (vec![("compiler", env("CARGO_LAMBDA_COMPILER", "gcc"))], None, &["invalid compiler \"gcc\"", "env CARGO_LAMBDA_COMPILER", "cargo-zigbuild"]),
-            (vec![], Some(json!({"arm64": "sometimes"})), &["invalid arm64 \"sometimes\"", "arm64 in [package.metadata.lambda.build] of package hello"]),
-            (vec![], Some(json!({"output_format": 3})), &["output_format in [package.metadata.lambda.build]", "a string or an array"]),
-            (vec![], Some(json!({"include": ["no/such/file"]})), &["include path \"no/such/file\"", "does not exist"]),
-            (vec![("target", flag("target", "x86_64-unknown-linux-gnu.2.17,x86_64-unknown-linux-gnu.2.26"))], None, &["conflicting targets"]),
-            (vec![("release", flag("release", "true")), ("profile", flag("profile", "dev"))], None, &["conflicting profile"]),
+        let cases: Vec<BadCase> = vec![
+            (
+                vec![("target", env("LAMBDA_BUILD_TARGET", "x86_64,mips"))],
+                None,
+                &[
+                    "invalid target \"mips\"",
+                    "env LAMBDA_BUILD_TARGET",
+                    "aarch64-unknown-linux-gnu",
+                ],
+            ),
+            (
+                vec![("output-format", flag("output-format", "tar"))],
+                None,
+                &["invalid output format \"tar\"", "flag --output-format", "binary, zip"],
+            ),
+            (
+                vec![("release", env("INPUT_RELEASE", "maybe"))],
+                None,
+                &["invalid release \"maybe\"", "env INPUT_RELEASE", "true, false"],
+            ),
+            (
+                vec![("compiler", env("CARGO_LAMBDA_COMPILER", "gcc"))],
+                None,
+                &[
+                    "invalid compiler \"gcc\"",
+                    "env CARGO_LAMBDA_COMPILER",
+                    "cargo-zigbuild",
+                ],
+            ),
+            (
+                vec![],
+                Some(json!({"arm64": "sometimes"})),
+                &[
+                    "invalid arm64 \"sometimes\"",
+                    "arm64 in [package.metadata.lambda.build] of package hello",
+                ],
+            ),
+            (
+                vec![],
+                Some(json!({"output_format": 3})),
+                &[
+                    "output_format in [package.metadata.lambda.build]",
+                    "a string or an array",
+                ],
+            ),
+            (
+                vec![],
+                Some(json!({"include": ["no/such/file"]})),
+                &["include path \"no/such/file\"", "does not exist"],
+            ),
+            (
+                vec![(
+                    "target",
+                    flag("target", "x86_64-unknown-linux-gnu.2.17,x86_64-unknown-linux-gnu.2.26"),
+                )],
+                None,
+                &["conflicting targets"],
+            ),
+            (
+                vec![
+                    ("release", flag("release", "true")),
+                    ("profile", flag("profile", "dev")),
+                ],
+                None,
+                &["conflicting profile"],
+            ),
         ];
         for (inputs, pkg, needles) in cases {
             let message = err(resolve(inputs, pkg, None));
@@ -443,14 +603,43 @@ mod tests {
 
     #[test]
     fn targets_come_from_the_highest_layer_that_mentions_any_arch_key() {
-        let both = resolve(vec![("arm64", flag("arm64", "true")), ("x86-64", flag("x86-64", "true"))], None, None).unwrap();
+        let both = resolve(
+            vec![("arm64", flag("arm64", "true")), ("x86-64", flag("x86-64", "true"))],
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(both.target.value, vec![Target::x86_64(), Target::arm64()]);
         // A flag beats package metadata entirely, even though they name different keys.
-        let flag_wins = resolve(vec![("target", flag("target", "x86_64"))], Some(json!({"arm64": true})), None).unwrap();
+        let flag_wins = resolve(
+            vec![("target", flag("target", "x86_64"))],
+            Some(json!({"arm64": true})),
+            None,
+        )
+        .unwrap();
         assert_eq!(flag_wins.target.value, vec![Target::x86_64()]);
-        let meta = resolve(vec![], Some(json!({"target": ["arm64", "x86_64-unknown-linux-musl"]})), None).unwrap();
-        assert_eq!(meta.target.value, vec![Target { arch: Arch::X86_64, libc: Libc::Musl }, Target::arm64()]);
-        let off = resolve(vec![("arm64", env("LAMBDA_BUILD_ARM64", "off"))], None, Some(json!({"arm64": true}))).unwrap();
+        let meta = resolve(
+            vec![],
+            Some(json!({"target": ["arm64", "x86_64-unknown-linux-musl"]})),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            meta.target.value,
+            vec![
+                Target {
+                    arch: Arch::X86_64,
+                    libc: Libc::Musl
+                },
+                Target::arm64()
+            ]
+        );
+        let off = resolve(
+            vec![("arm64", env("LAMBDA_BUILD_ARM64", "off"))],
+            None,
+            Some(json!({"arm64": true})),
+        )
+        .unwrap();
         assert_eq!(off.target.value, vec![Target::x86_64()]);
         assert_eq!(off.target.source, Source::Env("LAMBDA_BUILD_ARM64".into()));
     }
@@ -459,19 +648,40 @@ mod tests {
     fn profile_and_release_tuning() {
         let dev = resolve(vec![], None, None).unwrap().profile;
         assert_eq!((dev.value.name.as_str(), dev.value.tuned), ("dev", false));
-        let rel = resolve(vec![("release", env("LAMBDA_BUILD_RELEASE", "yes"))], None, None).unwrap().profile;
+        let rel = resolve(vec![("release", env("LAMBDA_BUILD_RELEASE", "yes"))], None, None)
+            .unwrap()
+            .profile;
         assert_eq!((rel.value.name.as_str(), rel.value.tuned), ("release", true));
-        let untuned = resolve(vec![], Some(json!({"release": true, "disable_optimizations": true})), None).unwrap().profile;
+        let untuned = resolve(
+            vec![],
+            Some(json!({"release": true, "disable_optimizations": true})),
+            None,
+        )
+        .unwrap()
+        .profile;
         assert_eq!((untuned.value.name.as_str(), untuned.value.tuned), ("release", false));
-        let flag_over_meta = resolve(vec![("profile", flag("profile", "dev"))], Some(json!({"release": true})), None).unwrap().profile;
+        let flag_over_meta = resolve(
+            vec![("profile", flag("profile", "dev"))],
+            Some(json!({"release": true})),
+            None,
+        )
+        .unwrap()
+        .profile;
         assert_eq!(flag_over_meta.value.name, "dev");
-        let custom = resolve(vec![("profile", flag("profile", "lambda"))], None, None).unwrap().profile;
+        let custom = resolve(vec![("profile", flag("profile", "lambda"))], None, None)
+            .unwrap()
+            .profile;
         assert_eq!((custom.value.name.as_str(), custom.value.tuned), ("lambda", false));
     }
 
     #[test]
     fn output_formats_and_includes() {
-        let both = resolve(vec![("output-format", env("INPUT_OUTPUT-FORMAT", "ZIP, binary"))], None, None).unwrap();
+        let both = resolve(
+            vec![("output-format", env("INPUT_OUTPUT-FORMAT", "ZIP, binary"))],
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(both.output_format.value, vec![OutputFormat::Binary, OutputFormat::Zip]);
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("conf/sub")).unwrap();

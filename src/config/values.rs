@@ -63,12 +63,18 @@ pub const ACCEPTED_TARGETS: &str = "x86_64-unknown-linux-gnu, aarch64-unknown-li
 impl Target {
     /// The default target: x86_64 with glibc.
     pub const fn x86_64() -> Self {
-        Target { arch: Arch::X86_64, libc: Libc::Gnu(None) }
+        Target {
+            arch: Arch::X86_64,
+            libc: Libc::Gnu(None),
+        }
     }
 
     /// Lambda's arm64 with glibc.
     pub const fn arm64() -> Self {
-        Target { arch: Arch::Arm64, libc: Libc::Gnu(None) }
+        Target {
+            arch: Arch::Arm64,
+            libc: Libc::Gnu(None),
+        }
     }
 
     /// Parses a triple or an alias.
@@ -230,7 +236,10 @@ pub struct Profile {
 impl Profile {
     /// The debug profile.
     pub fn dev() -> Self {
-        Profile { name: "dev".into(), tuned: false }
+        Profile {
+            name: "dev".into(),
+            tuned: false,
+        }
     }
 
     /// The folder cargo writes this profile's output to.
@@ -257,7 +266,10 @@ mod tests {
             ("aarch64-unknown-linux-gnu", Some("aarch64-unknown-linux-gnu")),
             ("x86_64-unknown-linux-musl", Some("x86_64-unknown-linux-musl")),
             ("x86_64-unknown-linux-gnu.2.17", Some("x86_64-unknown-linux-gnu.2.17")),
-            (" aarch64-unknown-linux-gnu.2.26 ", Some("aarch64-unknown-linux-gnu.2.26")),
+            (
+                " aarch64-unknown-linux-gnu.2.26 ",
+                Some("aarch64-unknown-linux-gnu.2.26"),
+            ),
             ("x86_64-unknown-linux-musl.2.17", None),
             ("x86_64-unknown-linux-gnu.3.1", None),
             ("x86_64-unknown-linux-gnu.2", None),
@@ -267,7 +279,11 @@ mod tests {
             ("", None),
         ];
         for (text, expected) in cases {
-            assert_eq!(Target::parse(text).map(|t| t.to_string()).as_deref(), expected, "{text:?}");
+            assert_eq!(
+                Target::parse(text).map(|t| t.to_string()).as_deref(),
+                expected,
+                "{text:?}"
+            );
         }
         let t = Target::parse("aarch64-unknown-linux-gnu.2.17").unwrap();
         assert_eq!(t.triple(), "aarch64-unknown-linux-gnu");
@@ -283,7 +299,16 @@ mod tests {
         assert_eq!(CompilerKind::parse("Cargo_Zigbuild"), Some(CompilerKind::CargoZigbuild));
         assert_eq!(CompilerKind::parse("cross"), Some(CompilerKind::Cross));
         assert_eq!(CompilerKind::parse("gcc"), None);
-        for (text, value) in [("TRUE", Some(true)), ("on", Some(true)), ("1", Some(true)), ("No", Some(false)), ("off", Some(false)), ("0", Some(false)), ("maybe", None), ("", None)] {
+        for (text, value) in [
+            ("TRUE", Some(true)),
+            ("on", Some(true)),
+            ("1", Some(true)),
+            ("No", Some(false)),
+            ("off", Some(false)),
+            ("0", Some(false)),
+            ("maybe", None),
+            ("", None),
+        ] {
             assert_eq!(parse_bool(text), value, "{text:?}");
         }
     }
@@ -291,7 +316,21 @@ mod tests {
     #[test]
     fn profile_dirs() {
         assert_eq!(Profile::dev().dir_name(), "debug");
-        assert_eq!(Profile { name: "release".into(), tuned: true }.dir_name(), "release");
-        assert_eq!(Profile { name: "lambda".into(), tuned: false }.dir_name(), "lambda");
+        assert_eq!(
+            Profile {
+                name: "release".into(),
+                tuned: true
+            }
+            .dir_name(),
+            "release"
+        );
+        assert_eq!(
+            Profile {
+                name: "lambda".into(),
+                tuned: false
+            }
+            .dir_name(),
+            "lambda"
+        );
     }
 }

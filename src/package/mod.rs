@@ -40,20 +40,30 @@ pub struct Packaged {
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
     let dir = path.parent().context("an output path has no folder")?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("writing {}", tmp.path().display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("writing {}", tmp.path().display()))?;
     fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))?;
-    tmp.persist(path).with_context(|| format!("renaming into {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("renaming into {}", path.display()))?;
     Ok(())
 }
 
 /// Packages every artifact of the plan from the binaries cargo reported, in parallel.
-pub fn package(plan: &Plan, built: &Built, stamp: Stamp, on_done: &(dyn Fn(&Packaged) + Sync)) -> anyhow::Result<Vec<Packaged>> {
+pub fn package(
+    plan: &Plan,
+    built: &Built,
+    stamp: Stamp,
+    on_done: &(dyn Fn(&Packaged) + Sync),
+) -> anyhow::Result<Vec<Packaged>> {
     let results: Vec<anyhow::Result<Vec<Packaged>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = plan
             .artifacts
@@ -67,7 +77,13 @@ pub fn package(plan: &Plan, built: &Built, stamp: Stamp, on_done: &(dyn Fn(&Pack
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a packaging thread panicked")))).collect()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a packaging thread panicked")))
+            })
+            .collect()
     });
     let mut packaged = Vec::new();
     for result in results {
@@ -76,8 +92,18 @@ pub fn package(plan: &Plan, built: &Built, stamp: Stamp, on_done: &(dyn Fn(&Pack
     Ok(packaged)
 }
 
-fn package_one(plan: &Plan, index: usize, artifact: &Artifact, built: &Built, stamp: Stamp) -> anyhow::Result<Vec<Packaged>> {
-    let key = (artifact.package_id.clone(), artifact.name.clone(), artifact.target.triple());
+fn package_one(
+    plan: &Plan,
+    index: usize,
+    artifact: &Artifact,
+    built: &Built,
+    stamp: Stamp,
+) -> anyhow::Result<Vec<Packaged>> {
+    let key = (
+        artifact.package_id.clone(),
+        artifact.name.clone(),
+        artifact.target.triple(),
+    );
     let source = built.get(&key).with_context(|| {
         format!(
             "cargo did not report building {} for {} (expected at {}); nothing stale is packaged",
@@ -95,11 +121,18 @@ fn package_one(plan: &Plan, index: usize, artifact: &Artifact, built: &Built, st
             OutputFormat::Zip => {
                 let entries = zip_entries(artifact, &binary)?;
                 let unzipped = entries.iter().map(|e| e.data.len() as u64).sum();
-                (Some(zip::write(entries, stamp).with_context(|| format!("zipping {}", output.path))?), unzipped)
+                (
+                    Some(zip::write(entries, stamp).with_context(|| format!("zipping {}", output.path))?),
+                    unzipped,
+                )
             }
         };
         let bytes = bytes.as_deref().unwrap_or(&binary);
-        let mode = if output.format == OutputFormat::Binary { 0o755 } else { 0o644 };
+        let mode = if output.format == OutputFormat::Binary {
+            0o755
+        } else {
+            0o644
+        };
         write_atomic(&path, bytes, mode)?;
         packaged.push(Packaged {
             artifact: index,
@@ -119,7 +152,11 @@ fn zip_entries(artifact: &Artifact, binary: &[u8]) -> anyhow::Result<Vec<Entry>>
         Kind::Function => "bootstrap".to_owned(),
         Kind::Extension => format!("extensions/{}", artifact.name),
     };
-    let mut entries = vec![Entry { name, data: binary.to_vec(), mode: 0o755 }];
+    let mut entries = vec![Entry {
+        name,
+        data: binary.to_vec(),
+        mode: 0o755,
+    }];
     for include in &artifact.include {
         add_include(&mut entries, include)?;
     }
@@ -138,7 +175,11 @@ fn add_include(entries: &mut Vec<Entry>, include: &Include) -> anyhow::Result<()
             }
         } else {
             let data = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            let mode = if meta.permissions().mode() & 0o111 != 0 { 0o755 } else { 0o644 };
+            let mode = if meta.permissions().mode() & 0o111 != 0 {
+                0o755
+            } else {
+                0o644
+            };
             entries.push(Entry { name, data, mode });
         }
     }
@@ -168,7 +209,14 @@ mod tests {
         fs::write(dir.path().join("assets/sub/run.sh"), "#!/bin/sh").unwrap();
         fs::set_permissions(dir.path().join("assets/sub/run.sh"), fs::Permissions::from_mode(0o700)).unwrap();
         let mut entries = Vec::new();
-        add_include(&mut entries, &Include { path: dir.path().join("assets"), name: "assets".into() }).unwrap();
+        add_include(
+            &mut entries,
+            &Include {
+                path: dir.path().join("assets"),
+                name: "assets".into(),
+            },
+        )
+        .unwrap();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         let got: Vec<_> = entries.iter().map(|e| (e.name.as_str(), e.mode)).collect();
         assert_eq!(got, [("assets/a.txt", 0o644), ("assets/sub/run.sh", 0o755)]);

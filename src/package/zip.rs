@@ -34,7 +34,12 @@ pub struct Stamp {
 
 impl Stamp {
     /// 1980-01-01 00:00:00, the earliest time a zip can hold.
-    pub const EPOCH: Stamp = Stamp { year: 1980, month: 1, day: 1, hms: (0, 0, 0) };
+    pub const EPOCH: Stamp = Stamp {
+        year: 1980,
+        month: 1,
+        day: 1,
+        hms: (0, 0, 0),
+    };
 
     /// A Unix time (`SOURCE_DATE_EPOCH`) as a zip time in UTC, clamped to what zip can hold.
     pub fn from_unix(seconds: u64) -> Stamp {
@@ -43,7 +48,12 @@ impl Stamp {
         let seconds = seconds.clamp(MIN, MAX);
         let (year, month, day) = civil_from_days((seconds / 86_400) as i64);
         let rem = seconds % 86_400;
-        Stamp { year: year as u16, month, day, hms: ((rem / 3600) as u8, (rem / 60 % 60) as u8, (rem % 60) as u8) }
+        Stamp {
+            year: year as u16,
+            month,
+            day,
+            hms: ((rem / 3600) as u8, (rem / 60 % 60) as u8, (rem % 60) as u8),
+        }
     }
 
     fn to_zip(self) -> DateTime {
@@ -70,7 +80,10 @@ fn civil_from_days(days: i64) -> (i64, u8, u8) {
 pub fn write(mut entries: Vec<Entry>, stamp: Stamp) -> anyhow::Result<Vec<u8>> {
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     if let Some(pair) = entries.windows(2).find(|p| p[0].name == p[1].name) {
-        anyhow::bail!("two files would be stored as {} in one zip; rename one --include", pair[0].name);
+        anyhow::bail!(
+            "two files would be stored as {} in one zip; rename one --include",
+            pair[0].name
+        );
     }
     let capacity = entries.iter().map(|e| e.data.len()).sum::<usize>() / 2 + 1024;
     let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
@@ -82,8 +95,10 @@ pub fn write(mut entries: Vec<Entry>, stamp: Stamp) -> anyhow::Result<Vec<u8>> {
             .last_modified_time(time)
             .unix_permissions(entry.mode)
             .large_file(false);
-        zip.start_file(entry.name.as_str(), options).with_context(|| format!("adding {} to the zip", entry.name))?;
-        zip.write_all(&entry.data).with_context(|| format!("writing {} into the zip", entry.name))?;
+        zip.start_file(entry.name.as_str(), options)
+            .with_context(|| format!("adding {} to the zip", entry.name))?;
+        zip.write_all(&entry.data)
+            .with_context(|| format!("writing {} into the zip", entry.name))?;
     }
     Ok(zip.finish().context("finishing the zip")?.into_inner())
 }
@@ -98,14 +113,30 @@ mod tests {
         assert_eq!(Stamp::from_unix(0), Stamp::EPOCH);
         assert_eq!(Stamp::from_unix(315_532_800), Stamp::EPOCH);
         // 2024-02-29T12:34:56Z
-        assert_eq!(Stamp::from_unix(1_709_210_096), Stamp { year: 2024, month: 2, day: 29, hms: (12, 34, 56) });
+        assert_eq!(
+            Stamp::from_unix(1_709_210_096),
+            Stamp {
+                year: 2024,
+                month: 2,
+                day: 29,
+                hms: (12, 34, 56)
+            }
+        );
         assert_eq!(Stamp::from_unix(u64::MAX).year, 2107);
     }
 
     #[test]
     fn same_entries_in_any_order_give_the_same_bytes_with_fixed_metadata() {
-        let a = Entry { name: "bootstrap".into(), data: b"\x7fELF binary".repeat(100), mode: 0o755 };
-        let b = Entry { name: "conf/app.json".into(), data: b"{}".to_vec(), mode: 0o644 };
+        let a = Entry {
+            name: "bootstrap".into(),
+            data: b"\x7fELF binary".repeat(100),
+            mode: 0o755,
+        };
+        let b = Entry {
+            name: "conf/app.json".into(),
+            data: b"{}".to_vec(),
+            mode: 0o644,
+        };
         let one = write(vec![a.clone(), b.clone()], Stamp::EPOCH).unwrap();
         let two = write(vec![b, a], Stamp::EPOCH).unwrap();
         assert_eq!(one, two);
@@ -123,7 +154,16 @@ mod tests {
 
     #[test]
     fn duplicate_names_are_refused() {
-        let e = Entry { name: "bootstrap".into(), data: vec![], mode: 0o644 };
-        assert!(write(vec![e.clone(), e], Stamp::EPOCH).unwrap_err().to_string().contains("two files"));
+        let e = Entry {
+            name: "bootstrap".into(),
+            data: vec![],
+            mode: 0o644,
+        };
+        assert!(
+            write(vec![e.clone(), e], Stamp::EPOCH)
+                .unwrap_err()
+                .to_string()
+                .contains("two files")
+        );
     }
 }

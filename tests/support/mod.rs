@@ -43,7 +43,10 @@ pub fn tools_required() -> bool {
 /// Checks that a tool is there; in CI a missing tool fails the test, elsewhere it skips it.
 pub fn have_tool(name: &str, found: bool) -> bool {
     if !found {
-        assert!(!tools_required(), "{name} is required (LAMBDA_BUILD_E2E=required) but missing; run scripts/setup-ci-machine.sh");
+        assert!(
+            !tools_required(),
+            "{name} is required (LAMBDA_BUILD_E2E=required) but missing; run scripts/setup-ci-machine.sh"
+        );
         eprintln!("skipping: {name} is not installed (run scripts/setup-ci-machine.sh)");
     }
     found
@@ -59,8 +62,13 @@ pub fn arm64_rustc() -> Option<String> {
     if debian.is_dir() && Path::new("/usr/bin/rustc").is_file() {
         return Some("/usr/bin/rustc".into());
     }
-    let out = Command::new("rustup").args(["target", "list", "--installed"]).output().ok()?;
-    String::from_utf8_lossy(&out.stdout).contains("aarch64-unknown-linux-gnu").then(|| "rustc".into())
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .contains("aarch64-unknown-linux-gnu")
+        .then(|| "rustc".into())
 }
 
 /// Whether a program is on PATH.
@@ -75,7 +83,16 @@ pub fn lambda_build(dir: &Path) -> Command {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
         let input = key.starts_with("INPUT_") || key.starts_with("LAMBDA_BUILD_") || key.starts_with("CARGO_LAMBDA_");
-        if input || ["RUSTFLAGS", "CARGO_TARGET_DIR", "SOURCE_DATE_EPOCH", "GITHUB_ACTIONS", "RUSTC"].contains(&key.as_ref()) {
+        if input
+            || [
+                "RUSTFLAGS",
+                "CARGO_TARGET_DIR",
+                "SOURCE_DATE_EPOCH",
+                "GITHUB_ACTIONS",
+                "RUSTC",
+            ]
+            .contains(&key.as_ref())
+        {
             cmd.env_remove(key.as_ref());
         }
     }
@@ -102,7 +119,11 @@ pub fn run(cmd: &mut Command) -> Run {
 /// Runs and asserts success, showing the output when it fails.
 pub fn run_ok(cmd: &mut Command) -> Run {
     let r = run(cmd);
-    assert_eq!(r.code, 0, "lambda-build failed\nstdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.code, 0,
+        "lambda-build failed\nstdout:\n{}\nstderr:\n{}",
+        r.stdout, r.stderr
+    );
     r
 }
 
@@ -119,7 +140,10 @@ pub fn zip_entries(path: &Path) -> Vec<(String, u32)> {
     (0..archive.len())
         .map(|i| {
             let entry = archive.by_index(i).unwrap();
-            (entry.name().unwrap().into_owned(), entry.unix_mode().unwrap_or(0) & 0o7777)
+            (
+                entry.name().unwrap().into_owned(),
+                entry.unix_mode().unwrap_or(0) & 0o7777,
+            )
         })
         .collect()
 }
@@ -159,14 +183,27 @@ impl Emulator {
     pub fn start(cargo_lambda: &Path, dir: &Path) -> Emulator {
         let port = free_port();
         let child = Command::new(cargo_lambda)
-            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start cargo lambda watch");
-        let emulator = Emulator { child, port, cargo_lambda: cargo_lambda.to_path_buf(), dir: dir.to_path_buf() };
+        let emulator = Emulator {
+            child,
+            port,
+            cargo_lambda: cargo_lambda.to_path_buf(),
+            dir: dir.to_path_buf(),
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "the emulator did not open port {port}");
@@ -200,13 +237,27 @@ impl Emulator {
     /// `cargo lambda invoke NAME --data-ascii PAYLOAD`, returning the response as JSON.
     pub fn invoke(&self, name: &str, payload: &str) -> serde_json::Value {
         let out = Command::new(&self.cargo_lambda)
-            .args(["lambda", "invoke", name, "-A", "127.0.0.1", "-P", &self.port.to_string(), "--data-ascii", payload])
+            .args([
+                "lambda",
+                "invoke",
+                name,
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &self.port.to_string(),
+                "--data-ascii",
+                payload,
+            ])
             .current_dir(&self.dir)
             .stdin(Stdio::null())
             .output()
             .expect("cargo lambda invoke");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "invoke {name} failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "invoke {name} failed: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("invoke {name} answered {stdout:?}: {e}"))
     }
 }
@@ -219,7 +270,11 @@ impl Drop for Emulator {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Unzips `zip` into `dir`, keeping unix modes, and returns `dir`.
