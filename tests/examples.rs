@@ -187,9 +187,9 @@ fn every_function_answers_through_the_lambda_runtime_api_emulator() {
             &lambda_dir.join(format!("{arch}/hello/bootstrap.zip")),
             &out.path().join(format!("{arch}-hello")),
         );
-        let name = format!("hello-{arch}");
-        let mut function = emulator.serve(&name, &hello.join("bootstrap"), arch == "arm64");
-        let answer = emulator.invoke(&name, r#"{"name":"ci"}"#);
+        let name = "hello";
+        let mut function = emulator.serve(name, &hello.join("bootstrap"), arch == "arm64");
+        let answer = emulator.invoke(name, r#"{"name":"ci"}"#);
         let _ = function.kill();
         let _ = function.wait();
         assert_eq!(answer["message"], "hello, ci", "{arch}: {answer}");
@@ -199,9 +199,9 @@ fn every_function_answers_through_the_lambda_runtime_api_emulator() {
             &lambda_dir.join(format!("{arch}/http-hello/bootstrap.zip")),
             &out.path().join(format!("{arch}-http")),
         );
-        let name = format!("http-hello-{arch}");
-        let mut function = emulator.serve(&name, &http.join("bootstrap"), arch == "arm64");
-        let answer = emulator.invoke(&name, &apigw);
+        let name = "http-hello";
+        let mut function = emulator.serve(name, &http.join("bootstrap"), arch == "arm64");
+        let answer = emulator.invoke(name, &apigw);
         let _ = function.kill();
         let _ = function.wait();
         assert_eq!(answer["statusCode"], 200, "{arch}: {answer}");

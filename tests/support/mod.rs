@@ -221,22 +221,25 @@ impl Emulator {
         } else {
             Command::new(bootstrap)
         };
-        cmd.env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}/.rt/{name}", self.port))
-            .env("AWS_LAMBDA_FUNCTION_NAME", name)
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the function")
+        cmd.env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("http://127.0.0.1:{}/.rt/{name}", self.port),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the function")
     }
 
     /// `cargo lambda invoke NAME --data-ascii PAYLOAD`, returning the response as JSON.
     pub fn invoke(&self, name: &str, payload: &str) -> serde_json::Value {
-        let out = Command::new(&self.cargo_lambda)
+        let mut child = Command::new(&self.cargo_lambda)
             .args([
                 "lambda",
                 "invoke",
@@ -250,8 +253,21 @@ impl Emulator {
             ])
             .current_dir(&self.dir)
             .stdin(Stdio::null())
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("cargo lambda invoke");
+        // A function that died never answers; do not let that hang the suite.
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while child.try_wait().expect("invoke status").is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("invoke {name} got no answer within 90s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().expect("invoke output");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
