@@ -306,6 +306,16 @@ mod tests {
         }
     }
 
+    fn plan_for(selected: &[Selected<'_>]) -> Result<Plan> {
+        plan(
+            selected,
+            Path::new("Cargo.toml"),
+            Path::new("/t"),
+            Path::new("/t/lambda"),
+            CargoFlags::default(),
+        )
+    }
+
     fn paths(plan: &Plan) -> Vec<&str> {
         plan.artifacts
             .iter()
@@ -330,14 +340,7 @@ mod tests {
                 settings: &s,
             },
         ];
-        let plan = plan(
-            &selected,
-            Path::new("Cargo.toml"),
-            Path::new("/t"),
-            Path::new("/t/lambda"),
-            CargoFlags::default(),
-        )
-        .unwrap();
+        let plan = plan_for(&selected).unwrap();
         assert_eq!(
             paths(&plan),
             [
@@ -359,16 +362,10 @@ mod tests {
     fn several_targets_get_arch_folders_in_one_invocation() {
         let f = binary("hello", "hello", Some(Kind::Function));
         let s = settings(vec![Target::x86_64(), Target::arm64()], vec![OutputFormat::Zip]);
-        let plan = plan(
-            &[Selected {
-                binary: &f,
-                settings: &s,
-            }],
-            Path::new("C"),
-            Path::new("/t"),
-            Path::new("/l"),
-            CargoFlags::default(),
-        )
+        let plan = plan_for(&[Selected {
+            binary: &f,
+            settings: &s,
+        }])
         .unwrap();
         assert_eq!(
             paths(&plan),
@@ -388,22 +385,16 @@ mod tests {
             tuned: true,
         });
         sb.extension = Sourced::default_value(Some(true));
-        let plan = plan(
-            &[
-                Selected {
-                    binary: &a,
-                    settings: &sa,
-                },
-                Selected {
-                    binary: &b,
-                    settings: &sb,
-                },
-            ],
-            Path::new("C"),
-            Path::new("/t"),
-            Path::new("/l"),
-            CargoFlags::default(),
-        )
+        let plan = plan_for(&[
+            Selected {
+                binary: &a,
+                settings: &sa,
+            },
+            Selected {
+                binary: &b,
+                settings: &sb,
+            },
+        ])
         .unwrap();
         assert_eq!(plan.invocations.len(), 2);
         assert_eq!(paths(&plan), ["a/bootstrap.zip", "extensions/b"]);
@@ -418,16 +409,10 @@ mod tests {
         };
         let mut s = settings(vec![Target::x86_64(), musl, Target::arm64()], vec![OutputFormat::Zip]);
         s.compiler = Sourced::default_value(CompilerKind::Cross);
-        let plan = plan(
-            &[Selected {
-                binary: &f,
-                settings: &s,
-            }],
-            Path::new("C"),
-            Path::new("/t"),
-            Path::new("/l"),
-            CargoFlags::default(),
-        )
+        let plan = plan_for(&[Selected {
+            binary: &f,
+            settings: &s,
+        }])
         .unwrap();
         assert_eq!(
             paths(&plan),
@@ -448,36 +433,24 @@ mod tests {
             vec![OutputFormat::Zip],
         );
         s.compiler = Sourced::default_value(CompilerKind::Cargo);
-        let err = plan(
-            &[Selected {
-                binary: &f,
-                settings: &s,
-            }],
-            Path::new("C"),
-            Path::new("/t"),
-            Path::new("/l"),
-            CargoFlags::default(),
-        )
+        let err = plan_for(&[Selected {
+            binary: &f,
+            settings: &s,
+        }])
         .unwrap_err();
         assert!(err.to_string().contains("only cargo-zigbuild"), "{err}");
         let (a, b) = (binary("a", "same", None), binary("b", "same", None));
         let s = settings(vec![Target::x86_64()], vec![OutputFormat::Zip]);
-        let err = plan(
-            &[
-                Selected {
-                    binary: &a,
-                    settings: &s,
-                },
-                Selected {
-                    binary: &b,
-                    settings: &s,
-                },
-            ],
-            Path::new("C"),
-            Path::new("/t"),
-            Path::new("/l"),
-            CargoFlags::default(),
-        )
+        let err = plan_for(&[
+            Selected {
+                binary: &a,
+                settings: &s,
+            },
+            Selected {
+                binary: &b,
+                settings: &s,
+            },
+        ])
         .unwrap_err();
         assert!(
             err.to_string()
