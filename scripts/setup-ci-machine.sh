@@ -50,4 +50,4 @@ if [ "${#pip_need[@]}" -gt 0 ]; then
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${pip_need[@]}"
 fi
 if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
-log "ready: rustc $(/usr/bin/rustc --version | cut -d' ' -f2) (Debian), zig $(python3 -m ziglang version), $(cargo-lambda --version 2>/dev/null || echo 'cargo-lambda ?')"
+log "ready: rustc $(/usr/bin/rustc --version | cut -d' ' -f2) (Debian), zig $(python3 -m ziglang version), $(cargo lambda --version 2>/dev/null || echo "cargo-lambda ?")"
