@@ -35,6 +35,17 @@ fn listing(dir: &Path) -> Vec<String> {
     files
 }
 
+/// Every file under `dir` with its bytes, in path order.
+fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    listing(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(dir.join(&p)).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
 #[test]
 fn each_package_keeps_its_own_metadata_in_a_multi_package_run() {
     let t = tempfile::tempdir().unwrap();
@@ -91,13 +102,7 @@ fn a_failed_compile_leaves_earlier_artifacts_untouched() {
     let t = tempfile::tempdir().unwrap();
     let (target, lambda) = (t.path().join("target"), t.path().join("lambda"));
     run_ok(&mut tiny_build(&target, &lambda));
-    let before: Vec<(String, Vec<u8>)> = listing(&lambda)
-        .into_iter()
-        .map(|p| {
-            let b = std::fs::read(lambda.join(&p)).unwrap();
-            (p, b)
-        })
-        .collect();
+    let before = contents(&lambda);
     let run = run(tiny_build(&target, &lambda).args(["--features", "alpha/broken"]));
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
@@ -112,13 +117,7 @@ fn a_failed_compile_leaves_earlier_artifacts_untouched() {
         "{}",
         run.stderr
     );
-    let after: Vec<(String, Vec<u8>)> = listing(&lambda)
-        .into_iter()
-        .map(|p| {
-            let b = std::fs::read(lambda.join(&p)).unwrap();
-            (p, b)
-        })
-        .collect();
+    let after = contents(&lambda);
     assert!(before == after, "artifacts changed after a failed build");
 }
 
