@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::cli::EnvVars;
-use crate::run::Resolved;
+use crate::run::{self, Resolved};
 use crate::toolchain;
 
 /// The `--print-config` document.
@@ -33,12 +33,28 @@ pub fn json(resolved: &Resolved, env: &EnvVars) -> Value {
         "plan".into(),
         serde_json::to_value(&resolved.plan).unwrap_or(Value::Null),
     );
-    let rustc = toolchain::Rustc::from_env(env);
-    top.insert(
-        "toolchain".into(),
-        json!({ "rustc": { "value": rustc.program, "source": rustc.found } }),
-    );
+    top.insert("toolchain".into(), toolchain_json(resolved, env));
     Value::Object(top)
+}
+
+/// The rustc and Zig a build would use and where each was found; nothing is installed.
+fn toolchain_json(resolved: &Resolved, env: &EnvVars) -> Value {
+    let rustc = toolchain::Rustc::from_env(env);
+    let dir = resolved
+        .plan
+        .manifest_path
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
+    let rustc_version = rustc.version(dir).unwrap_or_else(|why| why);
+    let zig = if run::needs_zig(&resolved.plan) {
+        toolchain::describe_zig(env, &run::zig_wanted(&resolved.run))
+    } else {
+        json!({"value": null, "source": "not needed: no binary is built with cargo-zigbuild"})
+    };
+    json!({
+        "rustc": { "value": rustc.program, "version": rustc_version, "source": rustc.found },
+        "zig": zig,
+    })
 }
 
 fn object<T: serde::Serialize>(value: &T) -> Map<String, Value> {

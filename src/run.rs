@@ -22,6 +22,8 @@ use crate::{compile, package, print_config, toolchain, tuning};
 pub enum Outcome {
     /// `--print-config`: the JSON that was printed.
     PrintedConfig(serde_json::Value),
+    /// `--toolchain-only`: the toolchain that was found or provisioned.
+    ToolchainReady(Toolchain),
     /// A build: the manifest written to the lambda dir.
     Built { lambda_dir: PathBuf, manifest: Manifest },
 }
@@ -54,26 +56,11 @@ pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
     let stamp = zip_stamp(env)?;
     record::check_previous(plan)?;
 
-    let zig_needed = plan
-        .invocations
-        .iter()
-        .any(|i| i.compiler == CompilerKind::CargoZigbuild);
-    if zig_needed {
-        let zig = toolchain::find_zig(env)?;
-        progress.phase("Toolchain", &format!("zig {} from {}", zig.version, zig.found));
-        zig.activate();
+    let toolchain = provision(&resolved, env, cwd, &progress)?;
+    if resolved.run.toolchain_only.value {
+        println!("{}", serde_json::to_string_pretty(&toolchain).unwrap_or_default());
+        return Ok(Outcome::ToolchainReady(toolchain));
     }
-    let rustc = toolchain::Rustc::from_env(env);
-    let mut local_targets: Vec<Target> = plan
-        .invocations
-        .iter()
-        .filter(|i| i.compiler != CompilerKind::Cross)
-        .flat_map(|i| i.targets.iter().cloned())
-        .collect();
-    local_targets.sort();
-    local_targets.dedup_by(|a, b| a.triple() == b.triple());
-    let workspace_dir = plan.manifest_path.parent().unwrap_or(cwd);
-    toolchain::ensure_targets(&rustc, &local_targets, workspace_dir, env)?;
 
     let compile_started = Instant::now();
     let mut built = compile::Built::new();
@@ -127,6 +114,62 @@ pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
     Ok(Outcome::Built {
         lambda_dir: plan.lambda_dir.clone(),
         manifest,
+    })
+}
+
+/// The toolchain a run uses, as `--toolchain-only` prints it.
+#[derive(Debug, serde::Serialize)]
+pub struct Toolchain {
+    /// The Zig cargo-zigbuild uses; `None` when no invocation uses cargo-zigbuild.
+    pub zig: Option<toolchain::Zig>,
+    /// The rustc cargo uses.
+    pub rustc: toolchain::Rustc,
+    /// The targets whose standard library was checked (cross brings its own).
+    pub targets: Vec<String>,
+}
+
+/// The Zig version a run asks for: `--zig-version`, or the pinned default.
+pub fn zig_wanted(run: &RunSettings) -> toolchain::ZigWanted {
+    toolchain::ZigWanted {
+        version: run.zig_version.value.clone(),
+        explicit: run.zig_version.source != crate::config::Source::Default,
+    }
+}
+
+/// Whether any invocation of the plan links with cargo-zigbuild (the only one needing Zig).
+pub fn needs_zig(plan: &Plan) -> bool {
+    plan.invocations
+        .iter()
+        .any(|i| i.compiler == CompilerKind::CargoZigbuild)
+}
+
+/// Finds or provisions Zig (only when cargo-zigbuild is used) and makes sure every locally
+/// compiled target has its standard library, before anything is compiled.
+fn provision(resolved: &Resolved, env: &EnvVars, cwd: &Path, progress: &Progress) -> Result<Toolchain> {
+    let plan = &resolved.plan;
+    let zig = if needs_zig(plan) {
+        let zig = toolchain::obtain_zig(env, &zig_wanted(&resolved.run))?;
+        progress.phase("Toolchain", &format!("zig {} from {}", zig.version, zig.found));
+        zig.activate();
+        Some(zig)
+    } else {
+        None
+    };
+    let rustc = toolchain::Rustc::from_env(env);
+    let mut local_targets: Vec<Target> = plan
+        .invocations
+        .iter()
+        .filter(|i| i.compiler != CompilerKind::Cross)
+        .flat_map(|i| i.targets.iter().cloned())
+        .collect();
+    local_targets.sort();
+    local_targets.dedup_by(|a, b| a.triple() == b.triple());
+    let workspace_dir = plan.manifest_path.parent().unwrap_or(cwd);
+    toolchain::ensure_targets(&rustc, &local_targets, workspace_dir, env)?;
+    Ok(Toolchain {
+        zig,
+        rustc,
+        targets: local_targets.iter().map(Target::triple).collect(),
     })
 }
 

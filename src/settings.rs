@@ -270,11 +270,27 @@ pub static SETTINGS: &[Setting] = &[
         valued(setting("jobs", Value, Env, "Number of parallel cargo jobs"), "N", None),
         'j',
     ),
+    valued(
+        setting(
+            "zig-version",
+            Value,
+            Metadata,
+            "Zig to download into the tool cache when none is found (then only this version is used)",
+        ),
+        "VERSION",
+        Some(crate::toolchain::DEFAULT_ZIG_VERSION),
+    ),
     setting(
         "print-config",
         Switch,
         CliOnly,
         "Print the resolved configuration as JSON, each value with its source, and exit",
+    ),
+    setting(
+        "toolchain-only",
+        Switch,
+        CliOnly,
+        "Find or provision the toolchain the build needs (Zig, Rust targets), print it, and exit without building",
     ),
 ];
 

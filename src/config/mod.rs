@@ -41,6 +41,10 @@ pub struct RunSettings {
     pub jobs: Sourced<Option<u32>>,
     /// `--print-config`: resolve, print, build nothing.
     pub print_config: Sourced<bool>,
+    /// `--toolchain-only`: provision the toolchain, print it, build nothing.
+    pub toolchain_only: Sourced<bool>,
+    /// The Zig version to provision when none is found.
+    pub zig_version: Sourced<String>,
 }
 
 /// Settings a package's own metadata may set for its binaries.

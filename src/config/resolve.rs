@@ -118,6 +118,15 @@ impl<'a> Resolver<'a> {
             }
             None => Sourced::default_value(None),
         };
+        let zig_version = match self.pick("zig-version", root) {
+            Some(raw) => {
+                let text = text_of("zig-version", &raw)?;
+                let version = values::parse_zig_version(&text)
+                    .ok_or_else(|| invalid("zig-version", &text, &raw.source, values::ACCEPTED_ZIG_VERSIONS))?;
+                Sourced::new(version, raw.source)
+            }
+            None => Sourced::default_value(crate::toolchain::DEFAULT_ZIG_VERSION.to_owned()),
+        };
         Ok(RunSettings {
             manifest_path,
             lambda_dir,
@@ -130,6 +139,8 @@ impl<'a> Resolver<'a> {
             frozen: self.switch("frozen", root)?,
             jobs,
             print_config: self.switch("print-config", root)?,
+            toolchain_only: self.switch("toolchain-only", root)?,
+            zig_version,
         })
     }
 

@@ -212,6 +212,27 @@ impl CompilerKind {
     }
 }
 
+/// What `--zig-version` accepts.
+pub const ACCEPTED_ZIG_VERSIONS: &str =
+    "a Zig version such as 0.17.1 (major.minor.patch, optionally with a -dev.N+commit suffix)";
+
+/// Parses a Zig version: `major.minor.patch` with an optional pre-release suffix.
+pub fn parse_zig_version(text: &str) -> Option<String> {
+    let text = text.trim();
+    let (release, suffix) = match text.split_once('-') {
+        Some((release, suffix)) => (release, Some(suffix)),
+        None => (text, None),
+    };
+    let parts: Vec<&str> = release.split('.').collect();
+    let numeric = parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let suffix_ok =
+        suffix.is_none_or(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'+'));
+    (numeric && suffix_ok).then(|| text.to_owned())
+}
+
 /// What a boolean accepts.
 pub const ACCEPTED_BOOLEANS: &str = "true, false, 1, 0, yes, no, on, off (any case)";
 
@@ -255,6 +276,16 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zig_versions_are_release_numbers() {
+        for good in ["0.17.1", " 0.13.0 ", "0.18.0-dev.123+abc1234"] {
+            assert_eq!(parse_zig_version(good).as_deref(), Some(good.trim()), "{good}");
+        }
+        for bad in ["", "0.17", "latest", "0.17.1-", "v0.17.1", "0.17.1/../x"] {
+            assert_eq!(parse_zig_version(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn targets_parse_aliases_triples_and_glibc_suffixes() {

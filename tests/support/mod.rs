@@ -2,6 +2,8 @@
 //! the fixture workspaces, required tools, and a real Lambda Runtime API emulator.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::io::Read;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,135 @@
+//! Rust targets: each target's standard library must exist for the rustc cargo will use.
+//! rustup adds a missing one by itself; any other rustc gets a hint before anything compiles.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use super::resolve_program;
+use crate::cli::EnvVars;
+use crate::config::Target;
+
+/// The rustc a build uses: `RUSTC`, else `rustc` (rustup's proxy when rustup manages it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Rustc {
+    /// The program.
+    pub program: String,
+    /// `env RUSTC` or `PATH`.
+    pub found: String,
+}
+
+impl Rustc {
+    /// The rustc cargo will use.
+    pub fn from_env(env: &EnvVars) -> Self {
+        match env.get("RUSTC") {
+            Some(rustc) => Rustc {
+                program: rustc.to_owned(),
+                found: "env RUSTC".into(),
+            },
+            None => Rustc {
+                program: "rustc".into(),
+                found: "PATH".into(),
+            },
+        }
+    }
+
+    /// What `rustc --version` prints, or why it could not be run.
+    pub fn version(&self, dir: &Path) -> Result<String, String> {
+        let output = Command::new(&self.program)
+            .arg("--version")
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", self.program))?;
+        if !output.status.success() {
+            return Err(format!("{} --version failed ({})", self.program, output.status));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    }
+
+    /// Whether rustup manages this rustc, so `rustup target add` can fix a missing target.
+    fn rustup_managed(&self, env: &EnvVars) -> bool {
+        self.found == "PATH" && resolve_program("rustup", env).is_some()
+    }
+}
+
+/// Makes sure every target's standard library is there for `rustc`, adding it with rustup when
+/// rustup manages the toolchain; otherwise fails before compiling, saying how to add it.
+/// A glibc suffix (`.2.26`) is not part of the triple rustc knows, so it is left out.
+pub fn ensure_targets(rustc: &Rustc, targets: &[Target], dir: &Path, env: &EnvVars) -> anyhow::Result<()> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    // One rustc call for all targets: a target's libdir is `<sysroot>/lib/rustlib/<triple>/lib`.
+    let sysroot = sysroot(rustc, dir)?;
+    for target in targets {
+        let triple = target.triple();
+        if has_std(&sysroot, &triple) {
+            continue;
+        }
+        if rustc.rustup_managed(env) {
+            tracing::info!("adding Rust target {triple} with rustup");
+            let status = Command::new("rustup")
+                .args(["target", "add", &triple])
+                .current_dir(dir)
+                .stdin(Stdio::null())
+                .status()
+                .context("running rustup target add")?;
+            if status.success() && has_std(&sysroot, &triple) {
+                continue;
+            }
+            bail!("`rustup target add {triple}` failed ({status}); add the target by hand and retry");
+        }
+        bail!(
+            "the Rust standard library for {triple} is not installed for {} (from {}); add it with `rustup target add {triple}`, or install that target's standard library for this rustc (on Debian: the libstd-rust-dev package of the target's architecture)",
+            rustc.program,
+            rustc.found
+        );
+    }
+    Ok(())
+}
+
+fn sysroot(rustc: &Rustc, dir: &Path) -> anyhow::Result<PathBuf> {
+    let output = Command::new(&rustc.program)
+        .args(["--print", "sysroot"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {} (from {})", rustc.program, rustc.found))?;
+    if !output.status.success() {
+        bail!(
+            "{} --print sysroot failed ({}): {}",
+            rustc.program,
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+}
+
+fn has_std(sysroot: &Path, triple: &str) -> bool {
+    let libdir = sysroot.join("lib/rustlib").join(triple).join("lib");
+    std::fs::read_dir(libdir).is_ok_and(|entries| {
+        entries
+            .filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().starts_with("libstd-"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_has_std_when_its_libdir_holds_libstd() {
+        let sysroot = tempfile::tempdir().unwrap();
+        let libdir = sysroot.path().join("lib/rustlib/aarch64-unknown-linux-gnu/lib");
+        std::fs::create_dir_all(&libdir).unwrap();
+        assert!(!has_std(sysroot.path(), "aarch64-unknown-linux-gnu"));
+        std::fs::write(libdir.join("libstd-0123abcd.rlib"), "").unwrap();
+        assert!(has_std(sysroot.path(), "aarch64-unknown-linux-gnu"));
+        assert!(!has_std(sysroot.path(), "x86_64-unknown-linux-musl"));
+    }
+}
