@@ -66,13 +66,13 @@ impl Progress {
 
 impl Steps {
     /// One step done.
-    pub fn done(&self, what: &str) {
+    pub fn done(&self, verb: &str, what: &str) {
         match &self.bar {
             Some(bar) => {
                 bar.set_message(what.to_owned());
                 bar.inc(1);
             }
-            None => eprintln!("lambda-build:   wrote {what}"),
+            None => eprintln!("lambda-build:   {verb} {what}"),
         }
     }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::discover::Kind;
 use crate::error::{Error, Result};
-use crate::package::{Packaged, write_atomic};
+use crate::package::{Packaged, Previous, write_atomic};
 use crate::plan::Plan;
 
 /// The manifest file name.
@@ -63,6 +63,10 @@ pub struct Record {
     pub code_sha256: String,
     /// Size once unzipped.
     pub unzipped_size: u64,
+    /// SHA-256 (hex) of everything packaged into the file: entries, modes, timestamp, tool
+    /// version. A later run with the same inputs leaves the file as it is.
+    #[serde(default)]
+    pub inputs_sha256: String,
 }
 
 /// The manifest for what a run packaged.
@@ -83,6 +87,7 @@ pub fn manifest(plan: &Plan, packaged: &[Packaged]) -> Manifest {
                 sha256: hex(&p.sha256),
                 code_sha256: base64::engine::general_purpose::STANDARD.encode(p.sha256),
                 unzipped_size: p.unzipped_size,
+                inputs_sha256: hex(&p.inputs_sha256),
             }
         })
         .collect();
@@ -113,13 +118,48 @@ pub fn write(lambda_dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
     write_atomic(&lambda_dir.join(MANIFEST), json.as_bytes(), 0o644)
 }
 
+/// The manifest an earlier run left in the lambda dir, if it is there and readable.
+pub fn previous_manifest(lambda_dir: &Path) -> Option<Manifest> {
+    let text = std::fs::read_to_string(lambda_dir.join(MANIFEST)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// What an earlier run wrote, by path, for the packager to reuse unchanged files.
+pub fn previous_outputs(previous: Option<&Manifest>) -> BTreeMap<String, Previous> {
+    let Some(previous) = previous else {
+        return BTreeMap::new();
+    };
+    previous
+        .artifacts
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.path.clone(),
+                Previous {
+                    inputs_sha256: unhex(&r.inputs_sha256)?,
+                    size: r.size,
+                    sha256: unhex(&r.sha256)?,
+                },
+            ))
+        })
+        .collect()
+}
+
+fn unhex(text: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
 /// Refuses a run that would overwrite an artifact an earlier run built for another target (with
 /// one target the layout has no arch folder, so an x86_64 and an arm64 run share paths).
-pub fn check_previous(plan: &Plan) -> Result<()> {
-    let Ok(text) = std::fs::read_to_string(plan.lambda_dir.join(MANIFEST)) else {
-        return Ok(());
-    };
-    let Ok(previous) = serde_json::from_str::<Manifest>(&text) else {
+pub fn check_previous(plan: &Plan, previous: Option<&Manifest>) -> Result<()> {
+    let Some(previous) = previous else {
         return Ok(());
     };
     let by_path: BTreeMap<&str, &Record> = previous.artifacts.iter().map(|r| (r.path.as_str(), r)).collect();
@@ -149,6 +189,14 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_round_trips_and_bad_hex_is_none() {
+        let digest = [0xab; 32];
+        assert_eq!(unhex(&hex(&digest)), Some(digest));
+        assert_eq!(unhex("ab"), None);
+        assert_eq!(unhex(&"zz".repeat(32)), None);
+    }
 
     #[test]
     fn code_sha256_is_base64_of_the_raw_digest() {

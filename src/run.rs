@@ -54,7 +54,8 @@ pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
     }
     let plan = &resolved.plan;
     let stamp = zip_stamp(env)?;
-    record::check_previous(plan)?;
+    let previous = record::previous_manifest(&plan.lambda_dir);
+    record::check_previous(plan, previous.as_ref())?;
 
     let toolchain = provision(&resolved, env, cwd, &progress)?;
     if resolved.run.toolchain_only.value {
@@ -88,7 +89,10 @@ pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
     let package_started = Instant::now();
     let outputs: usize = plan.artifacts.iter().map(|a| a.outputs.len()).sum();
     let steps = progress.steps(outputs, "artifacts");
-    let packaged = package::package(plan, &built, stamp, &|p| steps.done(&p.path))?;
+    let reusable = record::previous_outputs(previous.as_ref());
+    let packaged = package::package(plan, &built, stamp, &reusable, &|p| {
+        steps.done(if p.reused { "unchanged" } else { "wrote" }, &p.path)
+    })?;
     steps.finish();
 
     let package_time = package_started.elapsed();

@@ -183,3 +183,44 @@ fn a_missing_cross_is_a_clear_error() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("`cross` is not on PATH"), "{}", run.stderr);
 }
+
+#[test]
+fn a_rebuild_leaves_unchanged_artifacts_alone_and_repairs_tampered_ones() {
+    let t = tempfile::tempdir().unwrap();
+    let (target, lambda) = (t.path().join("target"), t.path().join("lambda"));
+    run_ok(&mut tiny_build(&target, &lambda));
+    let zip = lambda.join("alpha/bootstrap.zip");
+    let (bytes, mtime) = (
+        std::fs::read(&zip).unwrap(),
+        std::fs::metadata(&zip).unwrap().modified().unwrap(),
+    );
+
+    let again = run_ok(&mut tiny_build(&target, &lambda));
+    assert!(
+        again.stderr.contains("unchanged alpha/bootstrap.zip"),
+        "{}",
+        again.stderr
+    );
+    assert!(again.stderr.contains("unchanged extensions/beta"), "{}", again.stderr);
+    assert_eq!(
+        std::fs::metadata(&zip).unwrap().modified().unwrap(),
+        mtime,
+        "an unchanged zip was rewritten"
+    );
+
+    std::fs::write(&zip, b"tampered").unwrap();
+    let repaired = run_ok(&mut tiny_build(&target, &lambda));
+    assert!(
+        repaired.stderr.contains("wrote alpha/bootstrap.zip"),
+        "{}",
+        repaired.stderr
+    );
+    assert_eq!(std::fs::read(&zip).unwrap(), bytes);
+    let sums = std::process::Command::new("sha256sum")
+        .arg("-c")
+        .arg("SHA256SUMS")
+        .current_dir(&lambda)
+        .output()
+        .unwrap();
+    assert!(sums.status.success(), "{}", String::from_utf8_lossy(&sums.stdout));
+}

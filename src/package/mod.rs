@@ -4,6 +4,7 @@
 
 pub mod zip;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -33,6 +34,21 @@ pub struct Packaged {
     pub sha256: [u8; 32],
     /// Size once unzipped (for a binary: its size).
     pub unzipped_size: u64,
+    /// Digest of everything that went into the file ([`inputs_digest`]).
+    pub inputs_sha256: [u8; 32],
+    /// Whether the file from an earlier run already had these inputs and was left as it was.
+    pub reused: bool,
+}
+
+/// What an earlier run wrote at a path: its inputs digest, size and SHA-256 (from its manifest).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Previous {
+    /// Digest of the inputs it was made from.
+    pub inputs_sha256: [u8; 32],
+    /// Its size.
+    pub size: u64,
+    /// Its SHA-256.
+    pub sha256: [u8; 32],
 }
 
 /// Writes `bytes` to `path` atomically with `mode`: a temporary file in the same folder, then a
@@ -58,10 +74,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> 
 }
 
 /// Packages every artifact of the plan from the binaries cargo reported, in parallel.
+///
+/// An output whose file an earlier run made from the same inputs (`previous`, by path) and which
+/// is still intact on disk is left as it is: the bytes would be identical, and a no-op rebuild
+/// then costs a hash instead of a deflate, and keeps the file's mtime.
 pub fn package(
     plan: &Plan,
     built: &Built,
     stamp: Stamp,
+    previous: &BTreeMap<String, Previous>,
     on_done: &(dyn Fn(&Packaged) + Sync),
 ) -> anyhow::Result<Vec<Packaged>> {
     let results: Vec<anyhow::Result<Vec<Packaged>>> = std::thread::scope(|scope| {
@@ -71,7 +92,7 @@ pub fn package(
             .enumerate()
             .map(|(index, artifact)| {
                 scope.spawn(move || {
-                    let outputs = package_one(plan, index, artifact, built, stamp)?;
+                    let outputs = package_one(plan, index, artifact, built, stamp, previous)?;
                     outputs.iter().for_each(on_done);
                     Ok(outputs)
                 })
@@ -98,6 +119,7 @@ fn package_one(
     artifact: &Artifact,
     built: &Built,
     stamp: Stamp,
+    previous: &BTreeMap<String, Previous>,
 ) -> anyhow::Result<Vec<Packaged>> {
     let key = (
         artifact.package_id.clone(),
@@ -116,34 +138,76 @@ fn package_one(
     let mut packaged = Vec::new();
     for output in &artifact.outputs {
         let path = plan.lambda_dir.join(&output.path);
-        let (bytes, unzipped_size) = match output.format {
-            OutputFormat::Binary => (None, binary.len() as u64),
-            OutputFormat::Zip => {
-                let entries = zip_entries(artifact, &binary)?;
-                let unzipped = entries.iter().map(|e| e.data.len() as u64).sum();
-                (
-                    Some(zip::write(entries, stamp).with_context(|| format!("zipping {}", output.path))?),
-                    unzipped,
-                )
-            }
+        let entries = match output.format {
+            OutputFormat::Binary => vec![Entry {
+                name: String::new(),
+                data: binary.clone(),
+                mode: 0o755,
+            }],
+            OutputFormat::Zip => zip_entries(artifact, &binary)?,
         };
-        let bytes = bytes.as_deref().unwrap_or(&binary);
-        let mode = if output.format == OutputFormat::Binary {
-            0o755
-        } else {
-            0o644
-        };
-        write_atomic(&path, bytes, mode)?;
-        packaged.push(Packaged {
+        let unzipped_size = entries.iter().map(|e| e.data.len() as u64).sum();
+        let inputs_sha256 = inputs_digest(output.format, &entries, stamp);
+        let done = |size, sha256, reused| Packaged {
             artifact: index,
             format: output.format,
             path: output.path.clone(),
-            size: bytes.len() as u64,
-            sha256: Sha256::digest(bytes).into(),
+            size,
+            sha256,
             unzipped_size,
-        });
+            inputs_sha256,
+            reused,
+        };
+        if let Some(old) = previous
+            .get(&output.path)
+            .filter(|old| old.inputs_sha256 == inputs_sha256)
+            && intact(&path, old)
+        {
+            packaged.push(done(old.size, old.sha256, true));
+            continue;
+        }
+        let (bytes, mode) = match output.format {
+            OutputFormat::Binary => (binary.clone(), 0o755),
+            OutputFormat::Zip => (
+                zip::write(entries, stamp).with_context(|| format!("zipping {}", output.path))?,
+                0o644,
+            ),
+        };
+        write_atomic(&path, &bytes, mode)?;
+        packaged.push(done(bytes.len() as u64, Sha256::digest(&bytes).into(), false));
     }
     Ok(packaged)
+}
+
+/// Digest of everything that decides an output's bytes: the tool version, the format, the zip
+/// timestamp, and each entry's name, mode and contents.
+pub fn inputs_digest(format: OutputFormat, entries: &[Entry], stamp: Stamp) -> [u8; 32] {
+    let mut sorted: Vec<&Entry> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut hasher = Sha256::new();
+    hasher.update(concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"), "\n"));
+    hasher.update(format!("{} {stamp:?}\n", format.as_str()));
+    for entry in sorted {
+        let data: [u8; 32] = Sha256::digest(&entry.data).into();
+        hasher.update(format!(
+            "{} {:o} {}\n",
+            entry.name,
+            entry.mode,
+            crate::record::hex(&data)
+        ));
+    }
+    hasher.finalize().into()
+}
+
+/// Whether the file at `path` is still exactly what an earlier run recorded.
+fn intact(path: &Path, old: &Previous) -> bool {
+    let Ok(meta) = fs::metadata(path) else {
+        return false;
+    };
+    if meta.len() != old.size {
+        return false;
+    }
+    fs::read(path).is_ok_and(|bytes| <[u8; 32]>::from(Sha256::digest(&bytes)) == old.sha256)
 }
 
 /// A function zip holds `bootstrap`; an extension zip `extensions/<name>`; both hold the includes.
@@ -189,6 +253,33 @@ fn add_include(entries: &mut Vec<Entry>, include: &Include) -> anyhow::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_inputs_digest_covers_names_modes_contents_format_and_time() {
+        let entry = |name: &str, data: &[u8], mode| Entry {
+            name: name.into(),
+            data: data.to_vec(),
+            mode,
+        };
+        let base = [entry("bootstrap", b"elf", 0o755), entry("static/a.json", b"{}", 0o644)];
+        let digest = |entries: &[Entry], format, stamp| inputs_digest(format, entries, stamp);
+        let reference = digest(&base, OutputFormat::Zip, Stamp::EPOCH);
+        let reordered = [base[1].clone(), base[0].clone()];
+        assert_eq!(digest(&reordered, OutputFormat::Zip, Stamp::EPOCH), reference);
+        let changes = [
+            [entry("bootstrap", b"elf2", 0o755), base[1].clone()],
+            [entry("bootstrap", b"elf", 0o644), base[1].clone()],
+            [entry("bootstrap", b"elf", 0o755), entry("static/b.json", b"{}", 0o644)],
+        ];
+        for changed in changes {
+            assert_ne!(digest(&changed, OutputFormat::Zip, Stamp::EPOCH), reference);
+        }
+        assert_ne!(digest(&base, OutputFormat::Binary, Stamp::EPOCH), reference);
+        assert_ne!(
+            digest(&base, OutputFormat::Zip, Stamp::from_unix(86_400 * 365 * 40)),
+            reference
+        );
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temporary_files() {
