@@ -151,6 +151,9 @@ pub fn needs_zig(plan: &Plan) -> bool {
 /// compiled target has its standard library, before anything is compiled.
 fn provision(resolved: &Resolved, env: &EnvVars, cwd: &Path, progress: &Progress) -> Result<Toolchain> {
     let plan = &resolved.plan;
+    let workspace_dir = plan.manifest_path.parent().unwrap_or(cwd);
+    let rustc = toolchain::Rustc::from_env(env);
+    let sysroot = toolchain::SysrootQuery::start(&rustc, workspace_dir);
     let zig = if needs_zig(plan) {
         let zig = toolchain::obtain_zig(env, &zig_wanted(&resolved.run))?;
         progress.phase("Toolchain", &format!("zig {} from {}", zig.version, zig.found));
@@ -159,7 +162,6 @@ fn provision(resolved: &Resolved, env: &EnvVars, cwd: &Path, progress: &Progress
     } else {
         None
     };
-    let rustc = toolchain::Rustc::from_env(env);
     let mut local_targets: Vec<Target> = plan
         .invocations
         .iter()
@@ -168,8 +170,7 @@ fn provision(resolved: &Resolved, env: &EnvVars, cwd: &Path, progress: &Progress
         .collect();
     local_targets.sort();
     local_targets.dedup_by(|a, b| a.triple() == b.triple());
-    let workspace_dir = plan.manifest_path.parent().unwrap_or(cwd);
-    toolchain::ensure_targets(&rustc, &local_targets, workspace_dir, env)?;
+    toolchain::ensure_targets(&rustc, sysroot, &local_targets, workspace_dir, env)?;
     Ok(Toolchain {
         zig,
         rustc,

@@ -15,7 +15,7 @@ mod zig;
 use std::path::PathBuf;
 
 pub use cache::Cache;
-pub use rust::{Rustc, ensure_targets};
+pub use rust::{Rustc, SysrootQuery, ensure_targets};
 pub use verify::ZIG_PUBLIC_KEY;
 pub use zig::{DEFAULT_ZIG_VERSION, Zig, ZigWanted, describe_zig, obtain_zig};
 

@@ -58,12 +58,20 @@ impl Rustc {
 /// Makes sure every target's standard library is there for `rustc`, adding it with rustup when
 /// rustup manages the toolchain; otherwise fails before compiling, saying how to add it.
 /// A glibc suffix (`.2.26`) is not part of the triple rustc knows, so it is left out.
-pub fn ensure_targets(rustc: &Rustc, targets: &[Target], dir: &Path, env: &EnvVars) -> anyhow::Result<()> {
+///
+/// `sysroot` is a [`SysrootQuery`] started earlier, so its rustc call overlaps other work.
+pub fn ensure_targets(
+    rustc: &Rustc,
+    sysroot: SysrootQuery,
+    targets: &[Target],
+    dir: &Path,
+    env: &EnvVars,
+) -> anyhow::Result<()> {
     if targets.is_empty() {
         return Ok(());
     }
     // One rustc call for all targets: a target's libdir is `<sysroot>/lib/rustlib/<triple>/lib`.
-    let sysroot = sysroot(rustc, dir)?;
+    let sysroot = sysroot.finish()?;
     for target in targets {
         let triple = target.triple();
         if has_std(&sysroot, &triple) {
@@ -91,22 +99,45 @@ pub fn ensure_targets(rustc: &Rustc, targets: &[Target], dir: &Path, env: &EnvVa
     Ok(())
 }
 
-fn sysroot(rustc: &Rustc, dir: &Path) -> anyhow::Result<PathBuf> {
-    let output = Command::new(&rustc.program)
-        .args(["--print", "sysroot"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("running {} (from {})", rustc.program, rustc.found))?;
-    if !output.status.success() {
-        bail!(
-            "{} --print sysroot failed ({}): {}",
-            rustc.program,
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
+/// `rustc --print sysroot`, running in the background until its answer is needed.
+pub struct SysrootQuery {
+    rustc: Rustc,
+    child: std::io::Result<std::process::Child>,
+}
+
+impl SysrootQuery {
+    /// Starts the query.
+    pub fn start(rustc: &Rustc, dir: &Path) -> Self {
+        let child = Command::new(&rustc.program)
+            .args(["--print", "sysroot"])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        SysrootQuery {
+            rustc: rustc.clone(),
+            child,
+        }
     }
-    Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+
+    /// Waits for the answer.
+    pub fn finish(self) -> anyhow::Result<PathBuf> {
+        let rustc = &self.rustc;
+        let output = self
+            .child
+            .and_then(|child| child.wait_with_output())
+            .with_context(|| format!("running {} (from {})", rustc.program, rustc.found))?;
+        if !output.status.success() {
+            bail!(
+                "{} --print sysroot failed ({}): {}",
+                rustc.program,
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        Ok(PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+    }
 }
 
 fn has_std(sysroot: &Path, triple: &str) -> bool {
