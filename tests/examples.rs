@@ -42,6 +42,15 @@ fn matrix_build_has_the_layout_zips_checksums_and_manifest() {
         "one cargo invocation for both targets:\n{}",
         run.stderr
     );
+    // With no ZIG and no zig on PATH (the CI machine has `pip install ziglang`), the build finds
+    // and uses that Zig, without a download.
+    if std::env::var_os("ZIG").is_none() && !on_path("zig") {
+        assert!(
+            run.stderr.contains("Toolchain: zig ") && run.stderr.contains(" from python3 -m ziglang"),
+            "the build did not use python3 -m ziglang:\n{}",
+            run.stderr
+        );
+    }
 
     let mut expected = Vec::new();
     for arch in ["x86_64", "arm64"] {
