@@ -3,7 +3,7 @@
 //! Data flows one way, one module per stage: [`config`] (settings with provenance) →
 //! [`discover`] (functions and extensions) → [`plan`] (invocations and artifacts) →
 //! [`toolchain`] (Zig, Rust targets) → [`compile`] (a [`compile::Compiler`] per backend) →
-//! [`package`] (reproducible zips, atomic writes) → [`record`] (SHA256SUMS, manifest.json).
+//! [`gate`] (will each binary start on its Lambda runtime?) → [`package`] (reproducible zips, atomic writes) → [`record`] (SHA256SUMS, manifest.json).
 //! [`run`] strings them together; `main` only parses and maps errors to exit codes.
 
 pub mod cli;
@@ -11,6 +11,7 @@ pub mod compile;
 pub mod config;
 pub mod discover;
 pub mod error;
+pub mod gate;
 pub mod package;
 pub mod plan;
 pub mod print_config;

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::config::{CompilerKind, Include, Libc, OutputFormat, PackageSettings, Profile, RunSettings, Target};
+use crate::config::{
+    Arch, CompilerKind, Include, Libc, OutputFormat, PackageSettings, Profile, RunSettings, Runtime, Target,
+};
 use crate::discover::{Binary, Kind};
 use crate::error::{Error, Result};
 use crate::tuning::Tuning;
@@ -69,6 +71,8 @@ pub struct Artifact {
     pub outputs: Vec<Output>,
     /// Extra files for zips.
     pub include: Vec<Include>,
+    /// The Lambda runtime it must start on.
+    pub runtime: Runtime,
 }
 
 /// One file to produce.
@@ -129,17 +133,33 @@ pub fn plan(
     lambda_dir: &Path,
     cargo: CargoFlags,
 ) -> Result<Plan> {
-    let all_targets: BTreeSet<&Target> = selected.iter().flat_map(|s| s.settings.target.value.iter()).collect();
-    let arch_dirs = arch_dirs(&all_targets);
+    let all_triples: BTreeSet<(Arch, String)> = selected
+        .iter()
+        .flat_map(|s| s.settings.target.value.iter())
+        .map(|t| (t.arch, t.triple()))
+        .collect();
+    let arch_dirs = arch_dirs(&all_triples);
 
     let mut groups: BTreeMap<(CompilerKind, Profile, Vec<Target>), Vec<&Selected<'_>>> = BTreeMap::new();
     for s in selected {
         let compiler = s.settings.compiler.value;
         check_compiler_fits(s, compiler)?;
+        // cargo-zigbuild links a -gnu target against the runtime's glibc unless the user pinned one.
+        let runtime = s.settings.runtime.value;
+        let targets: Vec<Target> = s
+            .settings
+            .target
+            .value
+            .iter()
+            .map(|t| match compiler {
+                CompilerKind::CargoZigbuild => t.for_runtime(runtime),
+                CompilerKind::Cargo | CompilerKind::Cross => t.clone(),
+            })
+            .collect();
         let target_sets: Vec<Vec<Target>> = if compiler == CompilerKind::Cross {
-            s.settings.target.value.iter().map(|t| vec![t.clone()]).collect()
+            targets.into_iter().map(|t| vec![t]).collect()
         } else {
-            vec![s.settings.target.value.clone()]
+            vec![targets]
         };
         for targets in target_sets {
             groups
@@ -165,7 +185,7 @@ pub fn plan(
                     Some(false) => Kind::Function,
                     None => s.binary.detected.unwrap_or(Kind::Function),
                 };
-                let arch_dir = arch_dirs.get(target).map(String::as_str);
+                let arch_dir = arch_dirs.get(&target.triple()).map(String::as_str);
                 artifacts.push(Artifact {
                     name: s.binary.name.clone(),
                     package: s.binary.package.clone(),
@@ -189,6 +209,7 @@ pub fn plan(
                         })
                         .collect(),
                     include: s.settings.include.value.clone(),
+                    runtime: s.settings.runtime.value,
                 });
             }
         }
@@ -246,21 +267,22 @@ fn check_compiler_fits(s: &Selected<'_>, compiler: CompilerKind) -> Result<()> {
 }
 
 /// With one target the layout is cargo-lambda's; with several each target gets a folder named
-/// after its Lambda architecture, or its triple when two targets share an architecture.
-fn arch_dirs(targets: &BTreeSet<&Target>) -> BTreeMap<Target, String> {
-    if targets.len() < 2 {
+/// after its Lambda architecture, or its triple when two targets share an architecture. Keyed by
+/// triple: a glibc suffix (the user's or the runtime's) does not change where artifacts go.
+fn arch_dirs(triples: &BTreeSet<(Arch, String)>) -> BTreeMap<String, String> {
+    if triples.len() < 2 {
         return BTreeMap::new();
     }
-    targets
+    triples
         .iter()
-        .map(|t| {
-            let shared = targets.iter().filter(|o| o.arch == t.arch).count() > 1;
+        .map(|(arch, triple)| {
+            let shared = triples.iter().filter(|(other, _)| other == arch).count() > 1;
             let dir = if shared {
-                t.triple()
+                triple.clone()
             } else {
-                t.arch.lambda_name().to_owned()
+                arch.lambda_name().to_owned()
             };
-            ((*t).clone(), dir)
+            (triple.clone(), dir)
         })
         .collect()
 }
@@ -282,7 +304,7 @@ pub fn output_path(kind: Kind, name: &str, format: OutputFormat, arch_dir: Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Arch, Sourced};
+    use crate::config::Sourced;
 
     fn binary(package: &str, name: &str, detected: Option<Kind>) -> Binary {
         Binary {
@@ -303,6 +325,7 @@ mod tests {
             extension: Sourced::default_value(None),
             compiler: Sourced::default_value(CompilerKind::CargoZigbuild),
             include: Sourced::default_value(vec![]),
+            runtime: Sourced::default_value(Runtime::Al2023),
         }
     }
 
@@ -373,6 +396,44 @@ mod tests {
         );
         assert_eq!(plan.invocations.len(), 1);
         assert_eq!(plan.invocations[0].targets.len(), 2);
+    }
+
+    #[test]
+    fn zigbuild_links_gnu_targets_against_the_runtimes_glibc_without_moving_artifacts() {
+        let f = binary("hello", "hello", Some(Kind::Function));
+        let pinned = Target {
+            arch: Arch::Arm64,
+            libc: Libc::Gnu(Some("2.17".into())),
+        };
+        let zig_targets = |runtime| {
+            let mut s = settings(vec![Target::x86_64(), pinned.clone()], vec![OutputFormat::Zip]);
+            s.runtime = Sourced::default_value(runtime);
+            let plan = plan_for(&[Selected {
+                binary: &f,
+                settings: &s,
+            }])
+            .unwrap();
+            assert_eq!(
+                paths(&plan),
+                ["arm64/hello/bootstrap.zip", "x86_64/hello/bootstrap.zip"]
+            );
+            assert_eq!(
+                plan.artifacts[1].binary,
+                Path::new("/t/x86_64-unknown-linux-gnu/debug/hello")
+            );
+            plan.invocations
+                .iter()
+                .flat_map(|i| i.targets.iter().map(Target::zig_target))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            zig_targets(Runtime::Al2023),
+            ["x86_64-unknown-linux-gnu.2.34", "aarch64-unknown-linux-gnu.2.17"]
+        );
+        assert_eq!(
+            zig_targets(Runtime::Al2),
+            ["x86_64-unknown-linux-gnu.2.26", "aarch64-unknown-linux-gnu.2.17"]
+        );
     }
 
     #[test]

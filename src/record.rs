@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::discover::Kind;
 use crate::error::{Error, Result};
+use crate::gate::Gated;
 use crate::package::{Packaged, Previous, write_atomic};
 use crate::plan::Plan;
 
@@ -63,6 +64,12 @@ pub struct Record {
     pub code_sha256: String,
     /// Size once unzipped.
     pub unzipped_size: u64,
+    /// The Lambda runtime the binary was checked against.
+    #[serde(default)]
+    pub runtime: String,
+    /// The highest glibc version the binary requires (`2.28`); `null` for a static binary.
+    #[serde(default)]
+    pub glibc_required: Option<String>,
     /// SHA-256 (hex) of everything packaged into the file: entries, modes, timestamp, tool
     /// version. A later run with the same inputs leaves the file as it is.
     #[serde(default)]
@@ -70,7 +77,7 @@ pub struct Record {
 }
 
 /// The manifest for what a run packaged.
-pub fn manifest(plan: &Plan, packaged: &[Packaged]) -> Manifest {
+pub fn manifest(plan: &Plan, packaged: &[Packaged], gated: &Gated) -> Manifest {
     let mut artifacts: Vec<Record> = packaged
         .iter()
         .map(|p| {
@@ -88,6 +95,13 @@ pub fn manifest(plan: &Plan, packaged: &[Packaged]) -> Manifest {
                 code_sha256: base64::engine::general_purpose::STANDARD.encode(p.sha256),
                 unzipped_size: p.unzipped_size,
                 inputs_sha256: hex(&p.inputs_sha256),
+                runtime: artifact.runtime.as_str().to_owned(),
+                glibc_required: gated
+                    .glibc_required
+                    .get(p.artifact)
+                    .copied()
+                    .flatten()
+                    .map(|v| v.to_string()),
             }
         })
         .collect();

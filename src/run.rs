@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::plan::{self, CargoFlags, Plan, Selected};
 use crate::progress::{Progress, human_size};
 use crate::record::{self, Manifest};
-use crate::{compile, package, print_config, toolchain, tuning};
+use crate::{compile, gate, package, print_config, toolchain, tuning};
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -86,6 +86,14 @@ pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
     }
 
     let compile_time = compile_started.elapsed();
+    let verify = !resolved.run.no_verify.value;
+    if !verify {
+        eprintln!(
+            "warning: --no-verify (from {}): binaries are not checked against their Lambda runtime",
+            resolved.run.no_verify.source
+        );
+    }
+    let gated = gate::check(plan, &built, verify)?;
     let package_started = Instant::now();
     let outputs: usize = plan.artifacts.iter().map(|a| a.outputs.len()).sum();
     let steps = progress.steps(outputs, "artifacts");
@@ -97,7 +105,7 @@ pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
 
     let package_time = package_started.elapsed();
     let record_started = Instant::now();
-    let manifest = record::manifest(plan, &packaged);
+    let manifest = record::manifest(plan, &packaged, &gated);
     record::write(&plan.lambda_dir, &manifest)?;
     let record_time = record_started.elapsed();
     progress.phase(

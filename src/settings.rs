@@ -201,6 +201,22 @@ pub static SETTINGS: &[Setting] = &[
             Some("cargo-zigbuild"),
         )
     }),
+    per_package(valued(
+        setting(
+            "runtime",
+            Value,
+            Metadata,
+            "Lambda runtime the binaries must start on: provided.al2023 (glibc 2.34) or provided.al2 (glibc 2.26); picks the glibc cargo-zigbuild links against and gates every binary on it",
+        ),
+        "RUNTIME",
+        Some("provided.al2023"),
+    )),
+    setting(
+        "no-verify",
+        Switch,
+        Env,
+        "Skip the runtime gate (machine, shared libraries, glibc version of every binary); warns",
+    ),
     valued(
         setting(
             "lambda-dir",

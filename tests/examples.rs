@@ -104,7 +104,14 @@ fn matrix_build_has_the_layout_zips_checksums_and_manifest() {
     assert_eq!(zip["name"], "http-hello");
     assert_eq!(zip["kind"], "function");
     assert_eq!(zip["arch"], "arm64");
-    assert_eq!(zip["target"], "aarch64-unknown-linux-gnu");
+    // cargo-zigbuild linked it against provided.al2023's glibc (the default runtime).
+    assert_eq!(zip["target"], "aarch64-unknown-linux-gnu.2.34");
+    assert_eq!(zip["runtime"], "provided.al2023");
+    for record in manifest["artifacts"].as_array().unwrap() {
+        let glibc = record["glibc_required"].as_str().expect("glibc-linked binaries");
+        let version: Vec<u32> = glibc.split('.').map(|p| p.parse().unwrap()).collect();
+        assert!(version[..2] <= [2, 34], "{record}");
+    }
     assert_eq!(zip["profile"], "dev");
     assert_eq!(zip["format"], "zip");
     let bytes = std::fs::read(lambda_dir.join("arm64/http-hello/bootstrap.zip")).unwrap();

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 pub use resolve::{MetadataLayer, Resolver};
 pub use source::{Source, Sourced};
-pub use values::{Arch, CompilerKind, Libc, OutputFormat, Profile, Target};
+pub use values::{Arch, CompilerKind, GlibcVersion, Libc, OutputFormat, Profile, Runtime, Target};
 
 /// Settings with one value for the whole run.
 #[derive(Clone, Debug, Serialize)]
@@ -45,6 +45,8 @@ pub struct RunSettings {
     pub toolchain_only: Sourced<bool>,
     /// The Zig version to provision when none is found.
     pub zig_version: Sourced<String>,
+    /// `--no-verify`: skip the runtime gate.
+    pub no_verify: Sourced<bool>,
 }
 
 /// Settings a package's own metadata may set for its binaries.
@@ -62,6 +64,8 @@ pub struct PackageSettings {
     pub compiler: Sourced<CompilerKind>,
     /// Extra files for every zip.
     pub include: Sourced<Vec<Include>>,
+    /// The Lambda runtime the binaries must start on.
+    pub runtime: Sourced<Runtime>,
 }
 
 /// An extra file or folder to add to zips.

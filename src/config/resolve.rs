@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::Value as Json;
 
 use super::source::{Raw, RawValue, Source, Sourced};
-use super::values::{self, CompilerKind, OutputFormat, Profile, Target};
+use super::values::{self, CompilerKind, OutputFormat, Profile, Runtime, Target};
 use super::{Include, PackageSettings, RunSettings};
 use crate::cli::Inputs;
 use crate::error::{Error, Result};
@@ -140,6 +140,7 @@ impl<'a> Resolver<'a> {
             jobs,
             print_config: self.switch("print-config", root)?,
             toolchain_only: self.switch("toolchain-only", root)?,
+            no_verify: self.switch("no-verify", root)?,
             zig_version,
         })
     }
@@ -154,6 +155,15 @@ impl<'a> Resolver<'a> {
                 Sourced::new(kind, raw.source)
             }
             None => Sourced::default_value(CompilerKind::CargoZigbuild),
+        };
+        let runtime = match self.pick("runtime", package) {
+            Some(raw) => {
+                let text = text_of("runtime", &raw)?;
+                let runtime = Runtime::parse(&text)
+                    .ok_or_else(|| invalid("runtime", &text, &raw.source, values::ACCEPTED_RUNTIMES))?;
+                Sourced::new(runtime, raw.source)
+            }
+            None => Sourced::default_value(Runtime::Al2023),
         };
         let output_format = match self.pick("output-format", package) {
             Some(raw) => {
@@ -199,6 +209,7 @@ impl<'a> Resolver<'a> {
             extension,
             compiler,
             include,
+            runtime,
         })
     }
 

@@ -113,6 +113,18 @@ impl Target {
         format!("{}-unknown-linux-{env}", self.arch.rust_name())
     }
 
+    /// The target cargo-zigbuild links for on `runtime`: a `-gnu` target without a glibc suffix
+    /// gets the runtime's glibc; a suffix the user gave, and musl, stay as they are.
+    pub fn for_runtime(&self, runtime: Runtime) -> Target {
+        match self.libc {
+            Libc::Gnu(None) => Target {
+                arch: self.arch,
+                libc: Libc::Gnu(Some(runtime.glibc().to_string())),
+            },
+            _ => self.clone(),
+        }
+    }
+
     /// The target as given to cargo-zigbuild: the triple with its glibc suffix, if any.
     pub fn zig_target(&self) -> String {
         match &self.libc {
@@ -212,6 +224,87 @@ impl CompilerKind {
     }
 }
 
+/// A Lambda OS-only runtime: decides the glibc binaries may need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Runtime {
+    /// Amazon Linux 2023: glibc 2.34.
+    #[serde(rename = "provided.al2023")]
+    Al2023,
+    /// Amazon Linux 2: glibc 2.26.
+    #[serde(rename = "provided.al2")]
+    Al2,
+}
+
+/// What `--runtime` accepts.
+pub const ACCEPTED_RUNTIMES: &str =
+    "provided.al2023 (glibc 2.34) or provided.al2 (glibc 2.26); al2023 and al2 for short";
+
+impl Runtime {
+    /// Parses a runtime name, case-insensitively.
+    pub fn parse(text: &str) -> Option<Runtime> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "provided.al2023" | "al2023" => Some(Runtime::Al2023),
+            "provided.al2" | "al2" => Some(Runtime::Al2),
+            _ => None,
+        }
+    }
+
+    /// Lambda's identifier.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runtime::Al2023 => "provided.al2023",
+            Runtime::Al2 => "provided.al2",
+        }
+    }
+
+    /// The glibc the runtime's image has.
+    pub fn glibc(self) -> GlibcVersion {
+        match self {
+            Runtime::Al2023 => GlibcVersion(2, 34, 0),
+            Runtime::Al2 => GlibcVersion(2, 26, 0),
+        }
+    }
+}
+
+/// A glibc version, as in `GLIBC_2.28` or `GLIBC_2.2.5`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GlibcVersion(pub u32, pub u32, pub u32);
+
+impl GlibcVersion {
+    /// Parses `2.28` or `2.2.5`.
+    pub fn parse(text: &str) -> Option<GlibcVersion> {
+        let mut parts = text.split('.').map(|p| p.parse::<u32>().ok());
+        let major = parts.next()??;
+        let minor = parts.next()??;
+        let patch = match parts.next() {
+            None => 0,
+            Some(patch) => patch?,
+        };
+        parts.next().is_none().then_some(GlibcVersion(major, minor, patch))
+    }
+
+    /// The version of a symbol version name such as `GLIBC_2.28`; `None` for other names
+    /// (`GLIBC_PRIVATE`, `GCC_3.0`).
+    pub fn from_symbol_version(name: &str) -> Option<GlibcVersion> {
+        GlibcVersion::parse(name.strip_prefix("GLIBC_")?)
+    }
+}
+
+impl fmt::Display for GlibcVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.2 {
+            0 => write!(f, "{}.{}", self.0, self.1),
+            patch => write!(f, "{}.{}.{patch}", self.0, self.1),
+        }
+    }
+}
+
+impl serde::Serialize for GlibcVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// What `--zig-version` accepts.
 pub const ACCEPTED_ZIG_VERSIONS: &str =
     "a Zig version such as 0.17.1 (major.minor.patch, optionally with a -dev.N+commit suffix)";
@@ -276,6 +369,28 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn glibc_versions_compare_numerically() {
+        let v = |t: &str| GlibcVersion::from_symbol_version(t).unwrap();
+        assert!(v("GLIBC_2.2.5") < v("GLIBC_2.17"));
+        assert!(v("GLIBC_2.26") < v("GLIBC_2.28"));
+        assert!(v("GLIBC_2.34") > Runtime::Al2.glibc());
+        assert_eq!(v("GLIBC_2.34"), Runtime::Al2023.glibc());
+        assert_eq!(v("GLIBC_2.2.5").to_string(), "2.2.5");
+        assert_eq!(v("GLIBC_2.28").to_string(), "2.28");
+        for other in ["GLIBC_PRIVATE", "GCC_3.0", "GLIBC_2", "GLIBC_2.x", "GLIBC_2.1.2.3"] {
+            assert_eq!(GlibcVersion::from_symbol_version(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn runtimes_parse_with_or_without_provided() {
+        assert_eq!(Runtime::parse("provided.al2"), Some(Runtime::Al2));
+        assert_eq!(Runtime::parse(" AL2023 "), Some(Runtime::Al2023));
+        assert_eq!(Runtime::parse("provided"), None);
+        assert_eq!(Runtime::parse("python3.12"), None);
+    }
 
     #[test]
     fn zig_versions_are_release_numbers() {
