@@ -67,7 +67,7 @@ cold_cl=$(cat "$out/cold-cargo-lambda.secs"); cold_lb=$(cat "$out/cold-lambda-bu
 warm_cl=$(cat "$out"/warm-cargo-lambda-*.secs | median); warm_lb=$(cat "$out"/warm-lambda-build-*.secs | median)
 warm_zb=$(cat "$out"/warm-bare-zigbuild-*.secs | median)
 overhead=$(echo "($warm_lb - $warm_zb) * 1000 / 1" | bc)
-phases=$(grep -o 'compile [0-9.]*s, package [0-9]*ms, record [0-9]*ms' "$out/warm-lambda-build-3.log")
+phases=$(grep -o '(resolve [^)]*)' "$out/warm-lambda-build-3.log" | tr -d '()')
 ratio() { printf '%.2f' "$(echo "scale=4; $1 / $2" | bc)"; }
 secs() { printf '%.2f' "$1"; }
 {

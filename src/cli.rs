@@ -25,7 +25,17 @@ pub enum Invocation {
     },
     /// `lambda-build zig cc|c++|ar|ranlib ...`: the linker wrapper cargo-zigbuild generated.
     Zig(cargo_zigbuild::Zig),
+    /// `lambda-build merge DIR... --out DIR`: join the lambda dirs of sharded builds.
+    Merge {
+        /// The shards' lambda dirs.
+        dirs: Vec<std::path::PathBuf>,
+        /// Where the merged set goes.
+        out: std::path::PathBuf,
+    },
 }
+
+/// The name of the subcommand that joins shards.
+pub const MERGE_SUBCOMMAND: &str = "merge";
 
 /// The environment as the resolver sees it: empty variables count as unset.
 #[derive(Clone, Debug, Default)]
@@ -95,7 +105,25 @@ pub fn command() -> Command {
     }
     let zig =
         cargo_zigbuild::Zig::augment_subcommands(Command::new(ZIG_SUBCOMMAND).hide(true).subcommand_required(true));
-    cmd.subcommand(zig)
+    let merge = Command::new(MERGE_SUBCOMMAND)
+        .about("Join the lambda dirs of a sharded build (--shard K/N) into one set, verifying every checksum and refusing conflicts")
+        .arg(
+            Arg::new("dirs")
+                .value_name("DIR")
+                .required(true)
+                .num_args(1..)
+                .value_parser(clap::value_parser!(std::path::PathBuf))
+                .help("The shards' lambda dirs"),
+        )
+        .arg(
+            Arg::new("out")
+                .long("out")
+                .value_name("DIR")
+                .required(true)
+                .value_parser(clap::value_parser!(std::path::PathBuf))
+                .help("Where the merged artifacts, SHA256SUMS and manifest.json go"),
+        );
+    cmd.subcommand(zig).subcommand(merge)
 }
 
 fn arg_for(setting: &'static Setting) -> Arg {
@@ -130,8 +158,15 @@ fn arg_for(setting: &'static Setting) -> Arg {
 /// Parses the command line. Clap reports its own usage errors (exit 2) and `--help`/`--version`.
 pub fn parse(args: impl IntoIterator<Item = OsString>, env: &EnvVars) -> Result<Invocation, clap::Error> {
     let matches = command().try_get_matches_from(args)?;
-    if let Some((ZIG_SUBCOMMAND, sub)) = matches.subcommand() {
-        return Ok(Invocation::Zig(cargo_zigbuild::Zig::from_arg_matches(sub)?));
+    match matches.subcommand() {
+        Some((ZIG_SUBCOMMAND, sub)) => return Ok(Invocation::Zig(cargo_zigbuild::Zig::from_arg_matches(sub)?)),
+        Some((MERGE_SUBCOMMAND, sub)) => {
+            return Ok(Invocation::Merge {
+                dirs: sub.get_many("dirs").into_iter().flatten().cloned().collect(),
+                out: sub.get_one("out").cloned().unwrap_or_default(),
+            });
+        }
+        _ => {}
     }
     Ok(Invocation::Build {
         inputs: gather(&matches, env),
@@ -185,7 +220,7 @@ mod tests {
             .map(OsString::from);
         match parse(args, &EnvVars::from_pairs(env.iter().copied())).unwrap() {
             Invocation::Build { inputs, .. } => inputs,
-            Invocation::Zig(_) => panic!("not a build"),
+            Invocation::Zig(_) | Invocation::Merge { .. } => panic!("not a build"),
         }
     }
 

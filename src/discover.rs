@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use cargo_metadata::{DependencyKind, Metadata, Package};
 use serde::{Deserialize, Serialize};
 
+use crate::config::Shard;
 use crate::config::resolve::lambda_build_table;
 use crate::error::{Error, Result};
 
@@ -21,6 +22,16 @@ pub enum Kind {
     Function,
     /// An extension: packaged under `extensions/`.
     Extension,
+}
+
+impl Kind {
+    /// The manifest's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Function => "function",
+            Kind::Extension => "extension",
+        }
+    }
 }
 
 /// A binary target selected for this run.
@@ -148,4 +159,19 @@ pub fn discover(metadata: &Metadata, selection: &Selection<'_>) -> Result<Vec<Bi
     }
     found.sort_by(|a, b| (&a.package, &a.name).cmp(&(&b.package, &b.name)));
     Ok(found)
+}
+
+/// This shard's slice of the binaries. The order is by package and name, whatever order cargo
+/// listed them in, so every job of a matrix computes the same split.
+pub fn take_shard(mut binaries: Vec<Binary>, shard: Option<Shard>) -> Vec<Binary> {
+    let Some(shard) = shard else {
+        return binaries;
+    };
+    binaries.sort_by(|a, b| (&a.package, &a.name).cmp(&(&b.package, &b.name)));
+    binaries
+        .into_iter()
+        .enumerate()
+        .filter(|(position, _)| shard.takes(*position))
+        .map(|(_, binary)| binary)
+        .collect()
 }

@@ -6,12 +6,14 @@
 //! [`gate`] (will each binary start on its Lambda runtime?) → [`package`] (reproducible zips, atomic writes) → [`record`] (SHA256SUMS, manifest.json).
 //! [`run`] strings them together; `main` only parses and maps errors to exit codes.
 
+pub mod ci;
 pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod discover;
 pub mod error;
 pub mod gate;
+pub mod merge;
 pub mod package;
 pub mod plan;
 pub mod print_config;

@@ -25,6 +25,10 @@ fn main() -> ExitCode {
     };
     match invocation {
         Invocation::Zig(zig) => exit(zig.execute().map_err(lambda_build::Error::Failed)),
+        Invocation::Merge { dirs, out } => {
+            init_logging(0);
+            exit(lambda_build::merge::run(&dirs, &out, &env).map(drop))
+        }
         Invocation::Build { inputs, verbosity } => {
             init_logging(verbosity);
             let cwd = match std::env::current_dir() {

@@ -18,6 +18,8 @@ use crate::tuning::Tuning;
 pub struct Plan {
     /// The Cargo.toml being built.
     pub manifest_path: PathBuf,
+    /// The workspace root (where cargo runs rustc, so diagnostics' paths are relative to it).
+    pub workspace_root: PathBuf,
     /// cargo's target directory.
     pub target_dir: PathBuf,
     /// Where artifacts and records go.
@@ -129,6 +131,7 @@ pub struct Selected<'a> {
 pub fn plan(
     selected: &[Selected<'_>],
     manifest_path: &Path,
+    workspace_root: &Path,
     target_dir: &Path,
     lambda_dir: &Path,
     cargo: CargoFlags,
@@ -236,6 +239,7 @@ pub fn plan(
     }
     Ok(Plan {
         manifest_path: manifest_path.to_path_buf(),
+        workspace_root: workspace_root.to_path_buf(),
         target_dir: target_dir.to_path_buf(),
         lambda_dir: lambda_dir.to_path_buf(),
         cargo,
@@ -333,6 +337,7 @@ mod tests {
         plan(
             selected,
             Path::new("Cargo.toml"),
+            Path::new("."),
             Path::new("/t"),
             Path::new("/t/lambda"),
             CargoFlags::default(),

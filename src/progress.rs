@@ -1,16 +1,84 @@
 //! What a person sees while a run goes: on a terminal a progress bar for packaging, in a pipe
-//! (CI logs) plain lines, one per phase and artifact.
+//! (CI logs) plain lines, in GitHub Actions each phase in a collapsible `::group::`. It also
+//! keeps the time each phase took, for the job summary.
 
 use std::io::IsTerminal;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::ci::commands;
+
+/// A stage of a run, as reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Reading inputs, metadata and planning.
+    Resolve,
+    /// Finding or provisioning Zig and Rust targets.
+    Toolchain,
+    /// A cargo invocation.
+    Compile,
+    /// The runtime gate.
+    Gate,
+    /// Writing artifacts.
+    Package,
+    /// Writing SHA256SUMS and manifest.json.
+    Record,
+    /// Uploading.
+    Upload,
+    /// The end.
+    Finished,
+}
+
+impl Phase {
+    /// The word shown before the phase's detail.
+    fn label(self) -> &'static str {
+        match self {
+            Phase::Resolve => "Resolving",
+            Phase::Toolchain => "Toolchain",
+            Phase::Compile => "Compiling",
+            Phase::Gate => "Checking",
+            Phase::Package => "Packaging",
+            Phase::Record => "Recording",
+            Phase::Upload => "Uploading",
+            Phase::Finished => "Finished",
+        }
+    }
+
+    /// The name in the summary's phase times.
+    fn key(self) -> &'static str {
+        match self {
+            Phase::Resolve => "resolve",
+            Phase::Toolchain => "toolchain",
+            Phase::Compile => "compile",
+            Phase::Gate => "gate",
+            Phase::Package => "package",
+            Phase::Record => "record",
+            Phase::Upload => "upload",
+            Phase::Finished => "finished",
+        }
+    }
+}
+
+/// How progress is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Display {
+    /// A terminal: coloured phase words and a progress bar.
+    Terminal,
+    /// A pipe: plain lines.
+    Plain,
+    /// GitHub Actions: plain lines, each phase in a group.
+    Actions,
+}
+
 /// Phase and artifact reporting to stderr.
 #[derive(Debug)]
 pub struct Progress {
-    terminal: bool,
+    display: Display,
     started: Instant,
+    /// Phases entered so far, with their start.
+    phases: Mutex<Vec<(Phase, Instant)>>,
 }
 
 /// Progress over a known number of steps.
@@ -19,33 +87,82 @@ pub struct Steps {
     bar: Option<ProgressBar>,
 }
 
-impl Default for Progress {
-    fn default() -> Self {
-        Progress::new()
-    }
-}
-
 impl Progress {
-    /// Chooses the display from whether stderr is a terminal.
-    pub fn new() -> Self {
+    /// Actions when `actions` is set, else chosen from whether stderr is a terminal.
+    pub fn new(actions: bool) -> Self {
+        let display = if actions {
+            Display::Actions
+        } else if std::io::stderr().is_terminal() {
+            Display::Terminal
+        } else {
+            Display::Plain
+        };
         Progress {
-            terminal: std::io::stderr().is_terminal(),
+            display,
             started: Instant::now(),
+            phases: Mutex::new(Vec::new()),
         }
     }
 
-    /// Announces a phase.
-    pub fn phase(&self, name: &str, detail: &str) {
-        if self.terminal {
-            eprintln!("\x1b[1;32m{name:>12}\x1b[0m {detail}");
-        } else {
-            eprintln!("lambda-build: {name}: {detail}");
+    /// Enters a phase (ending the one before) and announces it.
+    pub fn phase(&self, phase: Phase, detail: &str) {
+        let mut phases = self.phases.lock().unwrap_or_else(|e| e.into_inner());
+        let label = phase.label();
+        match self.display {
+            Display::Terminal => eprintln!("\x1b[1;32m{label:>12}\x1b[0m {detail}"),
+            Display::Plain => eprintln!("lambda-build: {label}: {detail}"),
+            Display::Actions => {
+                if !phases.is_empty() {
+                    eprintln!("{}", commands::END_GROUP);
+                }
+                if phase == Phase::Finished {
+                    eprintln!("lambda-build: {label}: {detail}");
+                } else {
+                    eprintln!("{}", commands::group(&format!("lambda-build: {label}: {detail}")));
+                }
+            }
         }
+        phases.push((phase, Instant::now()));
+    }
+
+    /// A line inside the current phase.
+    pub fn note(&self, text: &str) {
+        match self.display {
+            Display::Terminal => eprintln!("{:>12} {text}", ""),
+            Display::Plain | Display::Actions => eprintln!("lambda-build:   {text}"),
+        }
+    }
+
+    /// Closes the open group, if any (Actions), so later output is not folded into it.
+    pub fn end(&self) {
+        let mut phases = self.phases.lock().unwrap_or_else(|e| e.into_inner());
+        if self.display == Display::Actions && phases.last().is_some_and(|(p, _)| *p != Phase::Finished) {
+            eprintln!("{}", commands::END_GROUP);
+        }
+        phases.push((Phase::Finished, Instant::now()));
+    }
+
+    /// Total time per phase so far, in order of first appearance (repeated phases summed).
+    pub fn phase_times(&self) -> Vec<(String, Duration)> {
+        let phases = self.phases.lock().unwrap_or_else(|e| e.into_inner());
+        let mut times: Vec<(String, Duration)> = Vec::new();
+        for (i, (phase, start)) in phases.iter().enumerate() {
+            if *phase == Phase::Finished {
+                continue;
+            }
+            let end = phases.get(i + 1).map(|(_, t)| *t).unwrap_or_else(Instant::now);
+            let took = end.saturating_duration_since(*start);
+            match times.iter_mut().find(|(k, _)| k == phase.key()) {
+                Some((_, total)) => *total += took,
+                None => times.push((phase.key().to_owned(), took)),
+            }
+        }
+        times
     }
 
     /// Starts counting `len` steps.
     pub fn steps(&self, len: usize, what: &str) -> Steps {
-        let bar = self.terminal.then(|| {
+        let bar = (self.display == Display::Terminal).then(|| {
             let bar = ProgressBar::new(len as u64).with_message(what.to_owned());
             let style = ProgressStyle::with_template("{prefix:>12.cyan.bold} [{bar:30}] {pos}/{len} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -84,6 +201,15 @@ impl Steps {
     }
 }
 
+/// A duration in human units: `12ms`, `61.5s`.
+pub fn human_duration(time: Duration) -> String {
+    if time < Duration::from_secs(1) {
+        format!("{}ms", time.as_millis())
+    } else {
+        format!("{:.1}s", time.as_secs_f64())
+    }
+}
+
 /// Bytes in human units: `1.5 MiB`.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
@@ -103,6 +229,20 @@ pub fn human_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phase_times_sum_repeated_phases_in_order() {
+        let progress = Progress::new(false);
+        progress.phase(Phase::Resolve, "x");
+        progress.phase(Phase::Compile, "a");
+        progress.phase(Phase::Compile, "b");
+        progress.phase(Phase::Package, "c");
+        progress.end();
+        let keys: Vec<String> = progress.phase_times().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["resolve", "compile", "package"]);
+        assert_eq!(human_duration(Duration::from_millis(61_500)), "61.5s");
+        assert_eq!(human_duration(Duration::from_millis(12)), "12ms");
+    }
 
     #[test]
     fn sizes_read_like_a_person_writes_them() {

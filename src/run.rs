@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::Context;
 use cargo_metadata::Metadata;
@@ -13,9 +12,9 @@ use crate::config::{CompilerKind, MetadataLayer, PackageSettings, Resolver, RunS
 use crate::discover::{self, Selection};
 use crate::error::{Error, Result};
 use crate::plan::{self, CargoFlags, Plan, Selected};
-use crate::progress::{Progress, human_size};
+use crate::progress::{Phase, Progress, human_duration, human_size};
 use crate::record::{self, Manifest};
-use crate::{compile, gate, package, print_config, toolchain, tuning};
+use crate::{ci, compile, gate, package, print_config, toolchain, tuning};
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -45,7 +44,32 @@ pub struct Resolved {
 
 /// Runs lambda-build with the given inputs.
 pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
-    let progress = Progress::new();
+    let actions = ci::Actions::from_env(env, cwd);
+    if let Some(actions) = &actions {
+        // Before anything else is printed, so no later line can show a token.
+        actions.mask_secrets(env);
+    }
+    let progress = Progress::new(actions.is_some());
+    let result = build(inputs, env, cwd, &progress, actions.as_ref());
+    progress.end();
+    if let (Err(err), Some(actions)) = (&result, &actions) {
+        actions.annotate(&ci::commands::Annotation {
+            title: Some("lambda-build".into()),
+            message: format!("{err:#}"),
+            ..Default::default()
+        });
+    }
+    result
+}
+
+fn build(
+    inputs: &Inputs,
+    env: &EnvVars,
+    cwd: &Path,
+    progress: &Progress,
+    actions: Option<&ci::Actions>,
+) -> Result<Outcome> {
+    progress.phase(Phase::Resolve, "settings, workspace and plan");
     let resolved = resolve(inputs, cwd)?;
     if resolved.run.print_config.value {
         let json = print_config::json(&resolved, env);
@@ -57,76 +81,112 @@ pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
     let previous = record::previous_manifest(&plan.lambda_dir);
     record::check_previous(plan, previous.as_ref())?;
 
-    let toolchain = provision(&resolved, env, cwd, &progress)?;
+    let toolchain = provision(&resolved, env, cwd, progress)?;
     if resolved.run.toolchain_only.value {
         println!("{}", serde_json::to_string_pretty(&toolchain).unwrap_or_default());
         return Ok(Outcome::ToolchainReady(toolchain));
     }
 
-    let compile_started = Instant::now();
+    if let Some(shard) = resolved.run.shard.value {
+        progress.note(&format!(
+            "shard {shard}: {} of the selected binaries (from {})",
+            resolved.binaries.len(),
+            resolved.run.shard.source
+        ));
+    }
     let mut built = compile::Built::new();
+    let annotate = |diagnostic: &cargo_metadata::diagnostic::Diagnostic| {
+        let annotation = actions
+            .and_then(|a| ci::diagnostics::annotation(diagnostic, &plan.workspace_root, &a.checkout).map(|n| (a, n)));
+        if let Some((actions, annotation)) = annotation {
+            actions.annotate(&annotation);
+        }
+    };
     for invocation in &plan.invocations {
-        let targets: Vec<String> = invocation.targets.iter().map(|t| t.to_string()).collect();
-        progress.phase(
-            "Compiling",
-            &format!(
-                "{} binaries for {} with {} ({}{})",
-                invocation.bins.len(),
-                targets.join(", "),
-                invocation.compiler.as_str(),
-                invocation.profile.name,
-                if invocation.profile.tuned {
-                    ", Lambda release tuning"
-                } else {
-                    ""
-                }
-            ),
-        );
-        built.extend(compile::compile(plan, invocation)?);
+        progress.phase(Phase::Compile, &describe(invocation));
+        built.extend(compile::compile(plan, invocation, &annotate)?);
     }
 
-    let compile_time = compile_started.elapsed();
+    progress.phase(Phase::Gate, "every binary against its Lambda runtime");
     let verify = !resolved.run.no_verify.value;
     if !verify {
-        eprintln!(
+        progress.note(&format!(
             "warning: --no-verify (from {}): binaries are not checked against their Lambda runtime",
             resolved.run.no_verify.source
-        );
+        ));
     }
     let gated = gate::check(plan, &built, verify)?;
-    let package_started = Instant::now();
+
     let outputs: usize = plan.artifacts.iter().map(|a| a.outputs.len()).sum();
+    progress.phase(
+        Phase::Package,
+        &format!("{outputs} files into {}", plan.lambda_dir.display()),
+    );
     let steps = progress.steps(outputs, "artifacts");
     let reusable = record::previous_outputs(previous.as_ref());
     let packaged = package::package(plan, &built, stamp, &reusable, &|p| {
         steps.done(if p.reused { "unchanged" } else { "wrote" }, &p.path)
     })?;
     steps.finish();
+    let warnings = package::size_warnings(&packaged);
 
-    let package_time = package_started.elapsed();
-    let record_started = Instant::now();
+    progress.phase(Phase::Record, "SHA256SUMS and manifest.json");
     let manifest = record::manifest(plan, &packaged, &gated);
     record::write(&plan.lambda_dir, &manifest)?;
-    let record_time = record_started.elapsed();
+
+    let phases = progress.phase_times();
+    let times: Vec<String> = phases
+        .iter()
+        .map(|(k, t)| format!("{k} {}", human_duration(*t)))
+        .collect();
     progress.phase(
-        "Finished",
+        Phase::Finished,
         &format!(
-            "{} artifacts in {} in {:.1}s (compile {:.1}s, package {}ms, record {}ms)",
+            "{} artifacts in {} in {:.1}s ({})",
             manifest.artifacts.len(),
             plan.lambda_dir.display(),
             progress.elapsed().as_secs_f64(),
-            compile_time.as_secs_f64(),
-            package_time.as_millis(),
-            record_time.as_millis()
+            times.join(", ")
         ),
     );
     for r in &manifest.artifacts {
         eprintln!("  {:<40} {:>10}  {}", r.path, human_size(r.size), &r.sha256[..12]);
     }
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+        if let Some(actions) = actions {
+            actions.annotate(&ci::commands::Annotation {
+                level: Some(ci::commands::Level::Warning),
+                title: Some("Lambda size limit".into()),
+                message: warning.clone(),
+                ..Default::default()
+            });
+        }
+    }
+    if let Some(actions) = actions {
+        actions.report(&plan.lambda_dir, &manifest, &phases, &warnings)?;
+    }
     Ok(Outcome::Built {
         lambda_dir: plan.lambda_dir.clone(),
         manifest,
     })
+}
+
+/// One line about a cargo invocation.
+fn describe(invocation: &plan::Invocation) -> String {
+    let targets: Vec<String> = invocation.targets.iter().map(|t| t.to_string()).collect();
+    format!(
+        "{} binaries for {} with {} ({}{})",
+        invocation.bins.len(),
+        targets.join(", "),
+        invocation.compiler.as_str(),
+        invocation.profile.name,
+        if invocation.profile.tuned {
+            ", Lambda release tuning"
+        } else {
+            ""
+        }
+    )
 }
 
 /// The toolchain a run uses, as `--toolchain-only` prints it.
@@ -162,9 +222,10 @@ fn provision(resolved: &Resolved, env: &EnvVars, cwd: &Path, progress: &Progress
     let workspace_dir = plan.manifest_path.parent().unwrap_or(cwd);
     let rustc = toolchain::Rustc::from_env(env);
     let sysroot = toolchain::SysrootQuery::start(&rustc, workspace_dir);
+    progress.phase(Phase::Toolchain, &format!("{} ({})", rustc.program, rustc.found));
     let zig = if needs_zig(plan) {
         let zig = toolchain::obtain_zig(env, &zig_wanted(&resolved.run))?;
-        progress.phase("Toolchain", &format!("zig {} from {}", zig.version, zig.found));
+        progress.note(&format!("zig {} from {}", zig.version, zig.found));
         zig.activate();
         Some(zig)
     } else {
@@ -220,7 +281,7 @@ pub fn resolve(inputs: &Inputs, cwd: &Path) -> Result<Resolved> {
         packages: &run.package.value,
         bins: &run.bin.value,
     };
-    let binaries = discover::discover(&metadata, &selection)?;
+    let binaries = discover::take_shard(discover::discover(&metadata, &selection)?, run.shard.value);
     let mut packages = BTreeMap::new();
     for binary in &binaries {
         if packages.contains_key(&binary.package) {
@@ -255,6 +316,7 @@ pub fn resolve(inputs: &Inputs, cwd: &Path) -> Result<Resolved> {
     let mut plan = plan::plan(
         &selected,
         &run.manifest_path.value,
+        &workspace_root,
         &target_dir,
         &lambda_dir,
         CargoFlags::from_run(&run),

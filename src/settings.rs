@@ -288,6 +288,16 @@ pub static SETTINGS: &[Setting] = &[
     ),
     valued(
         setting(
+            "shard",
+            Value,
+            Env,
+            "Build a deterministic 1/N slice of the selected binaries (K from 1 to N, balanced by count); join the shards' lambda dirs with `lambda-build merge`",
+        ),
+        "K/N",
+        None,
+    ),
+    valued(
+        setting(
             "zig-version",
             Value,
             Metadata,

@@ -46,7 +46,7 @@ fn matrix_build_has_the_layout_zips_checksums_and_manifest() {
     // and uses that Zig, without a download.
     if std::env::var_os("ZIG").is_none() && !on_path("zig") {
         assert!(
-            run.stderr.contains("Toolchain: zig ") && run.stderr.contains(" from python3 -m ziglang"),
+            run.stderr.contains("  zig ") && run.stderr.contains(" from python3 -m ziglang"),
             "the build did not use python3 -m ziglang:\n{}",
             run.stderr
         );

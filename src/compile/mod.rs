@@ -70,7 +70,13 @@ pub fn build_options(plan: &Plan, invocation: &Invocation) -> cargo_options::Bui
 
 /// Runs one invocation and returns the executables cargo reported. Compiler output is shown as
 /// rustc renders it; a failed build is an error and nothing is packaged.
-pub fn compile(plan: &Plan, invocation: &Invocation) -> anyhow::Result<Built> {
+///
+/// Each diagnostic also goes to `on_diagnostic` (GitHub Actions turns them into annotations).
+pub fn compile(
+    plan: &Plan,
+    invocation: &Invocation,
+    on_diagnostic: &dyn Fn(&cargo_metadata::diagnostic::Diagnostic),
+) -> anyhow::Result<Built> {
     let options = build_options(plan, invocation);
     let mut command = compiler_for(invocation.compiler).command(&options)?;
     if invocation.tuning.as_ref().is_some_and(|t| !t.rustflags.is_empty()) {
@@ -109,6 +115,7 @@ pub fn compile(plan: &Plan, invocation: &Invocation) -> anyhow::Result<Built> {
                 if let Some(rendered) = &message.message.rendered {
                     let _ = stderr.write_all(rendered.as_bytes());
                 }
+                on_diagnostic(&message.message);
             }
             Message::TextLine(line) => {
                 let _ = writeln!(stderr, "{line}");

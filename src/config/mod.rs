@@ -14,7 +14,7 @@ use serde::Serialize;
 
 pub use resolve::{MetadataLayer, Resolver};
 pub use source::{Source, Sourced};
-pub use values::{Arch, CompilerKind, GlibcVersion, Libc, OutputFormat, Profile, Runtime, Target};
+pub use values::{Arch, CompilerKind, GlibcVersion, Libc, OutputFormat, Profile, Runtime, Shard, Target};
 
 /// Settings with one value for the whole run.
 #[derive(Clone, Debug, Serialize)]
@@ -47,6 +47,8 @@ pub struct RunSettings {
     pub zig_version: Sourced<String>,
     /// `--no-verify`: skip the runtime gate.
     pub no_verify: Sourced<bool>,
+    /// `--shard K/N`: build only this slice of the selection.
+    pub shard: Sourced<Option<Shard>>,
 }
 
 /// Settings a package's own metadata may set for its binaries.

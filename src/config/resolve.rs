@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::Value as Json;
 
 use super::source::{Raw, RawValue, Source, Sourced};
-use super::values::{self, CompilerKind, OutputFormat, Profile, Runtime, Target};
+use super::values::{self, CompilerKind, OutputFormat, Profile, Runtime, Shard, Target};
 use super::{Include, PackageSettings, RunSettings};
 use crate::cli::Inputs;
 use crate::error::{Error, Result};
@@ -118,6 +118,15 @@ impl<'a> Resolver<'a> {
             }
             None => Sourced::default_value(None),
         };
+        let shard = match self.pick("shard", root) {
+            Some(raw) => {
+                let text = text_of("shard", &raw)?;
+                let shard =
+                    Shard::parse(&text).ok_or_else(|| invalid("shard", &text, &raw.source, values::ACCEPTED_SHARDS))?;
+                Sourced::new(Some(shard), raw.source)
+            }
+            None => Sourced::default_value(None),
+        };
         let zig_version = match self.pick("zig-version", root) {
             Some(raw) => {
                 let text = text_of("zig-version", &raw)?;
@@ -141,6 +150,7 @@ impl<'a> Resolver<'a> {
             print_config: self.switch("print-config", root)?,
             toolchain_only: self.switch("toolchain-only", root)?,
             no_verify: self.switch("no-verify", root)?,
+            shard,
             zig_version,
         })
     }

@@ -305,6 +305,39 @@ impl serde::Serialize for GlibcVersion {
     }
 }
 
+/// One slice of a sharded build: shard `index` (1-based) of `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Shard {
+    /// Which slice, from 1.
+    pub index: u32,
+    /// How many slices.
+    pub count: u32,
+}
+
+/// What `--shard` accepts.
+pub const ACCEPTED_SHARDS: &str = "K/N with 1 <= K <= N, such as 1/3";
+
+impl Shard {
+    /// Parses `K/N`.
+    pub fn parse(text: &str) -> Option<Shard> {
+        let (index, count) = text.trim().split_once('/')?;
+        let (index, count) = (index.trim().parse().ok()?, count.trim().parse().ok()?);
+        (1..=count).contains(&index).then_some(Shard { index, count })
+    }
+
+    /// Whether the `position`-th item (0-based, in a stable order) belongs to this shard:
+    /// round robin, so shards differ in size by at most one.
+    pub fn takes(self, position: usize) -> bool {
+        position % self.count as usize == (self.index - 1) as usize
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
 /// What `--zig-version` accepts.
 pub const ACCEPTED_ZIG_VERSIONS: &str =
     "a Zig version such as 0.17.1 (major.minor.patch, optionally with a -dev.N+commit suffix)";
@@ -369,6 +402,18 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shards_are_k_of_n_and_split_round_robin() {
+        assert_eq!(Shard::parse("2/3"), Some(Shard { index: 2, count: 3 }));
+        for bad in ["0/3", "4/3", "1/0", "1", "a/b", "-1/2"] {
+            assert_eq!(Shard::parse(bad), None, "{bad}");
+        }
+        let shards: Vec<Shard> = (1..=3).map(|index| Shard { index, count: 3 }).collect();
+        for position in 0..10 {
+            assert_eq!(shards.iter().filter(|s| s.takes(position)).count(), 1);
+        }
+    }
 
     #[test]
     fn glibc_versions_compare_numerically() {

@@ -17,6 +17,7 @@ use crate::compile::Built;
 use crate::config::{Include, OutputFormat};
 use crate::discover::Kind;
 use crate::plan::{Artifact, Plan};
+use crate::progress::human_size;
 use zip::{Entry, Stamp};
 
 /// One file written to the lambda dir.
@@ -49,6 +50,26 @@ pub struct Previous {
     pub size: u64,
     /// Its SHA-256.
     pub sha256: [u8; 32],
+}
+
+/// Lambda's limit on a function's unzipped code (250 MB), in bytes.
+pub const UNZIPPED_LIMIT: u64 = 262_144_000;
+/// Lambda's limit on a zip uploaded directly (50 MB); larger ones must be deployed from S3.
+pub const ZIPPED_LIMIT: u64 = 52_428_800;
+
+/// Warnings for zips over the direct-upload limit.
+pub fn size_warnings(packaged: &[Packaged]) -> Vec<String> {
+    packaged
+        .iter()
+        .filter(|p| p.format == OutputFormat::Zip && p.size > ZIPPED_LIMIT)
+        .map(|p| {
+            format!(
+                "{} is {} zipped, over Lambda's 50 MB ({ZIPPED_LIMIT} bytes) limit for a direct upload; deploy it from S3",
+                p.path,
+                human_size(p.size)
+            )
+        })
+        .collect()
 }
 
 /// Writes `bytes` to `path` atomically with `mode`: a temporary file in the same folder, then a
@@ -146,7 +167,14 @@ fn package_one(
             }],
             OutputFormat::Zip => zip_entries(artifact, &binary)?,
         };
-        let unzipped_size = entries.iter().map(|e| e.data.len() as u64).sum();
+        let unzipped_size: u64 = entries.iter().map(|e| e.data.len() as u64).sum();
+        if unzipped_size > UNZIPPED_LIMIT {
+            anyhow::bail!(
+                "{} would be {} unzipped, over Lambda's 250 MB ({UNZIPPED_LIMIT} bytes) limit for a function's code; nothing was written for it",
+                output.path,
+                human_size(unzipped_size)
+            );
+        }
         let inputs_sha256 = inputs_digest(output.format, &entries, stamp);
         let done = |size, sha256, reused| Packaged {
             artifact: index,

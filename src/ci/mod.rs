@@ -1,0 +1,104 @@
+//! CI integration: what a GitHub Actions job shows and what later steps can use. Outside Actions
+//! (`GITHUB_ACTIONS` is not `true`) nothing here prints or writes anything.
+//!
+//! Workflow commands go to stderr, which the runner reads like stdout, so stdout stays clean
+//! for `--print-config` and `--toolchain-only` JSON.
+
+pub mod commands;
+pub mod diagnostics;
+pub mod outputs;
+pub mod summary;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::cli::EnvVars;
+use crate::record::{self, Manifest};
+
+/// Variables that may hold a token; each one set is masked before anything else is printed.
+pub const SECRET_VARS: &[&str] = &[
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "INPUT_GITHUB-TOKEN",
+    "INPUT_GITHUB_TOKEN",
+    "LAMBDA_BUILD_GITHUB_TOKEN",
+];
+
+/// A GitHub Actions job: where its outputs and summary go, and the checkout annotations are
+/// relative to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actions {
+    /// `$GITHUB_OUTPUT`.
+    pub output: Option<PathBuf>,
+    /// `$GITHUB_STEP_SUMMARY`.
+    pub summary: Option<PathBuf>,
+    /// `$GITHUB_WORKSPACE`, else the current directory.
+    pub checkout: PathBuf,
+}
+
+impl Actions {
+    /// The job, when running in GitHub Actions.
+    pub fn from_env(env: &EnvVars, cwd: &Path) -> Option<Actions> {
+        if env.get("GITHUB_ACTIONS") != Some("true") {
+            return None;
+        }
+        Some(Actions {
+            output: env.get("GITHUB_OUTPUT").map(PathBuf::from),
+            summary: env.get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+            checkout: env
+                .get("GITHUB_WORKSPACE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| cwd.to_path_buf()),
+        })
+    }
+
+    /// Masks every token in the environment.
+    pub fn mask_secrets(&self, env: &EnvVars) {
+        for var in SECRET_VARS {
+            if let Some(secret) = env.get(var) {
+                eprintln!("{}", commands::add_mask(secret.trim()));
+            }
+        }
+    }
+
+    /// Prints an annotation.
+    pub fn annotate(&self, annotation: &commands::Annotation) {
+        eprintln!("{annotation}");
+    }
+
+    /// Writes the step outputs and the job summary for a finished build.
+    pub fn report(
+        &self,
+        lambda_dir: &Path,
+        manifest: &Manifest,
+        phases: &[(String, Duration)],
+        warnings: &[String],
+    ) -> anyhow::Result<()> {
+        if let Some(path) = &self.output {
+            let artifacts = serde_json::to_string(&manifest.artifacts).context("serializing the artifacts")?;
+            outputs::append(
+                path,
+                &[
+                    ("artifacts", artifacts),
+                    ("manifest", lambda_dir.join(record::MANIFEST).display().to_string()),
+                    ("checksums", lambda_dir.join(record::CHECKSUMS).display().to_string()),
+                    ("lambda-dir", lambda_dir.display().to_string()),
+                ],
+            )?;
+        }
+        if let Some(path) = &self.summary {
+            use std::io::Write;
+            let markdown = summary::markdown(manifest, phases, warnings);
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening GITHUB_STEP_SUMMARY {}", path.display()))?;
+            file.write_all(markdown.as_bytes())
+                .with_context(|| format!("writing GITHUB_STEP_SUMMARY {}", path.display()))?;
+        }
+        Ok(())
+    }
+}

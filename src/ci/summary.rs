@@ -1,0 +1,103 @@
+//! The job summary (`$GITHUB_STEP_SUMMARY`): a Markdown table of the artifacts, the time each
+//! phase took, and warnings such as artifacts over Lambda's size limits.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::progress::{human_duration, human_size};
+use crate::record::Manifest;
+
+/// The summary's Markdown.
+pub fn markdown(manifest: &Manifest, phases: &[(String, Duration)], warnings: &[String]) -> String {
+    let mut md = String::new();
+    let count = manifest.artifacts.len();
+    let _ = writeln!(
+        md,
+        "### lambda-build: {count} artifact{}\n",
+        if count == 1 { "" } else { "s" }
+    );
+    md.push_str("| name | kind | arch | format | size | sha256 | runtime | glibc |\n");
+    md.push_str("|---|---|---|---|---:|---|---|---|\n");
+    for r in &manifest.artifacts {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | `{}` | {} | {} |",
+            cell(&r.name),
+            r.kind.as_str(),
+            r.arch,
+            r.format,
+            human_size(r.size),
+            &r.sha256[..12.min(r.sha256.len())],
+            r.runtime,
+            r.glibc_required.as_deref().unwrap_or("static"),
+        );
+    }
+    if !phases.is_empty() {
+        let times: Vec<String> = phases
+            .iter()
+            .map(|(name, time)| format!("{name} {}", human_duration(*time)))
+            .collect();
+        let _ = writeln!(md, "\n**Time per phase:** {}", times.join(" · "));
+    }
+    for warning in warnings {
+        let _ = writeln!(md, "\n> [!WARNING]\n> {}", cell(warning));
+    }
+    md
+}
+
+/// Text safe inside a table cell or a quote: no pipes or line breaks.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::Kind;
+    use crate::record::{Record, Tool};
+
+    #[test]
+    fn one_row_per_artifact_with_short_digests_phase_times_and_warnings() {
+        let record = Record {
+            name: "hello".into(),
+            kind: Kind::Function,
+            arch: "arm64".into(),
+            target: "aarch64-unknown-linux-gnu.2.34".into(),
+            profile: "release".into(),
+            format: "zip".into(),
+            path: "arm64/hello/bootstrap.zip".into(),
+            size: 1536,
+            sha256: "0123456789abcdef".repeat(4),
+            code_sha256: String::new(),
+            unzipped_size: 4096,
+            runtime: "provided.al2023".into(),
+            glibc_required: Some("2.28".into()),
+            inputs_sha256: String::new(),
+        };
+        let manifest = Manifest {
+            version: 1,
+            tool: Tool {
+                name: "lambda-build".into(),
+                version: "0".into(),
+            },
+            artifacts: vec![record],
+        };
+        let md = markdown(
+            &manifest,
+            &[
+                ("compile".into(), Duration::from_millis(61_500)),
+                ("package".into(), Duration::from_millis(12)),
+            ],
+            &["big | heavy".into()],
+        );
+        assert_eq!(
+            md,
+            "### lambda-build: 1 artifact\n\n\
+             | name | kind | arch | format | size | sha256 | runtime | glibc |\n\
+             |---|---|---|---|---:|---|---|---|\n\
+             | hello | function | arm64 | zip | 1.5 KiB | `0123456789ab` | provided.al2023 | 2.28 |\n\
+             \n**Time per phase:** compile 61.5s · package 12ms\n\
+             \n> [!WARNING]\n> big \\| heavy\n"
+        );
+    }
+}
