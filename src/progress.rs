@@ -108,7 +108,10 @@ impl Progress {
     pub fn phase(&self, phase: Phase, detail: &str) {
         let mut phases = self.phases.lock().unwrap_or_else(|e| e.into_inner());
         let label = phase.label();
+        // Resolving is only timed outside Actions: a bad input then stays a one-line error.
+        let quiet = phase == Phase::Resolve && self.display != Display::Actions;
         match self.display {
+            _ if quiet => {}
             Display::Terminal => eprintln!("\x1b[1;32m{label:>12}\x1b[0m {detail}"),
             Display::Plain => eprintln!("lambda-build: {label}: {detail}"),
             Display::Actions => {

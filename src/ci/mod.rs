@@ -89,16 +89,24 @@ impl Actions {
             )?;
         }
         if let Some(path) = &self.summary {
-            use std::io::Write;
-            let markdown = summary::markdown(manifest, phases, warnings);
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .with_context(|| format!("opening GITHUB_STEP_SUMMARY {}", path.display()))?;
-            file.write_all(markdown.as_bytes())
-                .with_context(|| format!("writing GITHUB_STEP_SUMMARY {}", path.display()))?;
+            append_to(
+                path,
+                "GITHUB_STEP_SUMMARY",
+                &summary::markdown(manifest, phases, warnings),
+            )?;
         }
         Ok(())
     }
+}
+
+/// Appends `text` to one of the files the runner hands a step (`what` names it in errors).
+pub fn append_to(path: &Path, what: &str, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("opening {what} {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("writing {what} {}", path.display()))
 }

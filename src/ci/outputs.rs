@@ -1,21 +1,12 @@
 //! Step outputs in `$GITHUB_OUTPUT`, in the multi-line form `name<<DELIMITER ... DELIMITER`
 //! with a random delimiter, so no value (a JSON list, a path with a newline) can end it early.
 
-use std::io::Write;
 use std::path::Path;
-
-use anyhow::Context;
 
 /// Appends `outputs` to the file GitHub reads step outputs from.
 pub fn append(path: &Path, outputs: &[(&str, String)]) -> anyhow::Result<()> {
     let text: String = outputs.iter().map(|(name, value)| entry(name, value)).collect();
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("opening GITHUB_OUTPUT {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("writing GITHUB_OUTPUT {}", path.display()))
+    super::append_to(path, "GITHUB_OUTPUT", &text)
 }
 
 fn entry(name: &str, value: &str) -> String {

@@ -108,34 +108,21 @@ impl<'a> Resolver<'a> {
             }
             None => Sourced::default_value(None),
         };
-        let jobs = match self.pick("jobs", root) {
-            Some(raw) => {
-                let text = text_of("jobs", &raw)?;
-                match text.trim().parse::<u32>() {
-                    Ok(n) if n > 0 => Sourced::new(Some(n), raw.source),
-                    _ => return Err(invalid("jobs", &text, &raw.source, "a whole number of 1 or more")),
-                }
-            }
-            None => Sourced::default_value(None),
-        };
-        let shard = match self.pick("shard", root) {
-            Some(raw) => {
-                let text = text_of("shard", &raw)?;
-                let shard =
-                    Shard::parse(&text).ok_or_else(|| invalid("shard", &text, &raw.source, values::ACCEPTED_SHARDS))?;
-                Sourced::new(Some(shard), raw.source)
-            }
-            None => Sourced::default_value(None),
-        };
-        let zig_version = match self.pick("zig-version", root) {
-            Some(raw) => {
-                let text = text_of("zig-version", &raw)?;
-                let version = values::parse_zig_version(&text)
-                    .ok_or_else(|| invalid("zig-version", &text, &raw.source, values::ACCEPTED_ZIG_VERSIONS))?;
-                Sourced::new(version, raw.source)
-            }
-            None => Sourced::default_value(crate::toolchain::DEFAULT_ZIG_VERSION.to_owned()),
-        };
+        let jobs = self.parsed(
+            "jobs",
+            root,
+            |t| t.trim().parse::<u32>().ok().filter(|n| *n > 0),
+            "a whole number of 1 or more",
+        )?;
+        let shard = self.parsed("shard", root, Shard::parse, values::ACCEPTED_SHARDS)?;
+        let zig_version = self
+            .parsed(
+                "zig-version",
+                root,
+                values::parse_zig_version,
+                values::ACCEPTED_ZIG_VERSIONS,
+            )?
+            .or_default(crate::toolchain::DEFAULT_ZIG_VERSION.to_owned());
         Ok(RunSettings {
             manifest_path,
             lambda_dir,
@@ -166,15 +153,9 @@ impl<'a> Resolver<'a> {
             }
             None => Sourced::default_value(CompilerKind::CargoZigbuild),
         };
-        let runtime = match self.pick("runtime", package) {
-            Some(raw) => {
-                let text = text_of("runtime", &raw)?;
-                let runtime = Runtime::parse(&text)
-                    .ok_or_else(|| invalid("runtime", &text, &raw.source, values::ACCEPTED_RUNTIMES))?;
-                Sourced::new(runtime, raw.source)
-            }
-            None => Sourced::default_value(Runtime::Al2023),
-        };
+        let runtime = self
+            .parsed("runtime", package, Runtime::parse, values::ACCEPTED_RUNTIMES)?
+            .or_default(Runtime::Al2023);
         let output_format = match self.pick("output-format", package) {
             Some(raw) => {
                 let mut formats = Vec::new();
@@ -306,6 +287,24 @@ impl<'a> Resolver<'a> {
         let untuned = self.switch("disable-optimizations", package)?.value;
         let tuned = name == "release" && !untuned;
         Ok(Sourced::new(Profile { name, tuned }, source))
+    }
+
+    /// A one-value setting through its parser; `None` (from the default layer) when unset.
+    fn parsed<T>(
+        &self,
+        name: &'static str,
+        layer: Option<MetadataLayer<'_>>,
+        parse: impl Fn(&str) -> Option<T>,
+        accepted: &str,
+    ) -> Result<Sourced<Option<T>>> {
+        match self.pick(name, layer) {
+            Some(raw) => {
+                let text = text_of(name, &raw)?;
+                let value = parse(&text).ok_or_else(|| invalid(name, &text, &raw.source, accepted))?;
+                Ok(Sourced::new(Some(value), raw.source))
+            }
+            None => Ok(Sourced::default_value(None)),
+        }
     }
 
     fn switch(&self, name: &'static str, package: Option<MetadataLayer<'_>>) -> Result<Sourced<bool>> {

@@ -88,6 +88,16 @@ impl<T> Sourced<T> {
     }
 }
 
+impl<T> Sourced<Option<T>> {
+    /// The value, or `default` (from the default layer) when unset.
+    pub fn or_default(self, default: T) -> Sourced<T> {
+        match self.value {
+            Some(value) => Sourced::new(value, self.source),
+            None => Sourced::default_value(default),
+        }
+    }
+}
+
 pub(crate) fn display<S: serde::Serializer>(source: &Source, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(source)
 }
