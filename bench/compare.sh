@@ -85,6 +85,15 @@ secs() { printf '%.2f' "$1"; }
   echo
   echo "lambda-build's own phase times in the last warm run: $phases."
   echo
+  echo "Cold build of the same single invocation with a bare \`cargo zigbuild\`: $(secs "$(cat "$out/cold-bare-zigbuild.secs")")s,"
+  echo "so lambda-build's cold time is cargo's and rustc's own work plus its small overhead."
+  echo
+  echo "Reading the numbers: on 2 cores a cold release build is CPU-bound, so one invocation for both"
+  echo "targets mostly saves cargo-lambda's second pass over host-only crates (proc-macros, build"
+  echo "scripts) and idle time at the end of each run; the gain grows with cores and proc-macro weight."
+  echo "Single cold runs vary by several percent between runs on the same machine; compare the ratio of"
+  echo "one run, not absolute seconds across runs. The warm and overhead lines are medians of three."
+  echo
   echo "Logs of the run are in \`bench/results/\` (not committed)."
 } >"$repo/BENCHMARKS.md"
 cat "$repo/BENCHMARKS.md"
