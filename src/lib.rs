@@ -23,6 +23,7 @@ pub mod run;
 pub mod settings;
 pub mod toolchain;
 pub mod tuning;
+pub mod upload;
 
 pub use error::{Error, Result};
 pub use run::{Outcome, run};

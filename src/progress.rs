@@ -115,7 +115,7 @@ impl Progress {
             Display::Terminal => eprintln!("\x1b[1;32m{label:>12}\x1b[0m {detail}"),
             Display::Plain => eprintln!("lambda-build: {label}: {detail}"),
             Display::Actions => {
-                if !phases.is_empty() {
+                if phases.last().is_some_and(|(p, _)| *p != Phase::Finished) {
                     eprintln!("{}", commands::END_GROUP);
                 }
                 if phase == Phase::Finished {

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::plan::{self, CargoFlags, Plan, Selected};
 use crate::progress::{Phase, Progress, human_duration, human_size};
 use crate::record::{self, Manifest};
-use crate::{ci, compile, gate, package, print_config, toolchain, tuning};
+use crate::{ci, compile, gate, package, print_config, toolchain, tuning, upload};
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -40,6 +40,8 @@ pub struct Resolved {
     pub binaries: Vec<discover::Binary>,
     /// The plan.
     pub plan: Plan,
+    /// The upload after the build, checked before anything compiles.
+    pub upload: Option<upload::Release>,
 }
 
 /// Runs lambda-build with the given inputs.
@@ -70,7 +72,7 @@ fn build(
     actions: Option<&ci::Actions>,
 ) -> Result<Outcome> {
     progress.phase(Phase::Resolve, "settings, workspace and plan");
-    let resolved = resolve(inputs, cwd)?;
+    let resolved = resolve(inputs, env, cwd)?;
     if resolved.run.print_config.value {
         let json = print_config::json(&resolved, env);
         println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
@@ -163,13 +165,61 @@ fn build(
             });
         }
     }
+    let published = match &resolved.upload {
+        Some(release) => Some(publish(release, &plan.lambda_dir, &manifest, progress)?),
+        None => None,
+    };
     if let Some(actions) = actions {
         actions.report(&plan.lambda_dir, &manifest, &phases, &warnings)?;
+        if let Some(published) = &published {
+            actions.report_release(published)?;
+        }
     }
     Ok(Outcome::Built {
         lambda_dir: plan.lambda_dir.clone(),
         manifest,
     })
+}
+
+/// Uploads the build to its GitHub release and says what happened to each asset.
+fn publish(
+    release: &upload::Release,
+    lambda_dir: &Path,
+    manifest: &Manifest,
+    progress: &Progress,
+) -> Result<upload::github::Outcome> {
+    progress.phase(
+        Phase::Upload,
+        &format!(
+            "GitHub release {} of {}/{} ({})",
+            release.tag, release.owner, release.repo, release.api
+        ),
+    );
+    let assets = upload::assets::assets(lambda_dir, manifest)?;
+    let outcome = upload::github::publish(release, &assets)?;
+    for asset in &outcome.assets {
+        let verb = match asset.action {
+            upload::github::Action::Uploaded => "uploaded",
+            upload::github::Action::Replaced => "replaced",
+            upload::github::Action::Unchanged => "unchanged",
+        };
+        progress.note(&format!("{verb} {}", asset.name));
+    }
+    let changed = outcome
+        .assets
+        .iter()
+        .filter(|a| a.action != upload::github::Action::Unchanged)
+        .count();
+    progress.note(&match changed {
+        0 => format!("nothing to upload: every asset is already on {}", outcome.release_url),
+        n => format!(
+            "{n} of {} assets uploaded to {}",
+            outcome.assets.len(),
+            outcome.release_url
+        ),
+    });
+    progress.end();
+    Ok(outcome)
 }
 
 /// One line about a cargo invocation.
@@ -248,7 +298,7 @@ fn provision(resolved: &Resolved, env: &EnvVars, cwd: &Path, progress: &Progress
 }
 
 /// Resolves inputs and metadata into settings, binaries and a plan; touches nothing.
-pub fn resolve(inputs: &Inputs, cwd: &Path) -> Result<Resolved> {
+pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
     let manifest_path = resolve::manifest_path(inputs, cwd)?;
     if !manifest_path.value.is_file() {
         return Err(Error::usage(format!(
@@ -322,12 +372,20 @@ pub fn resolve(inputs: &Inputs, cwd: &Path) -> Result<Resolved> {
         CargoFlags::from_run(&run),
     )?;
     apply_tuning(&mut plan, &workspace_root.join("Cargo.toml"), cwd)?;
+    let upload = upload::resolve(
+        run.upload.value.as_deref().map(|u| (u, &run.upload.source)),
+        run.release_tag.value.as_deref().map(|t| (t, &run.release_tag.source)),
+        run.draft.value,
+        run.prerelease.value,
+        env,
+    )?;
     Ok(Resolved {
         run,
         defaults,
         packages,
         binaries,
         plan,
+        upload,
     })
 }
 

@@ -288,6 +288,38 @@ pub static SETTINGS: &[Setting] = &[
     ),
     valued(
         setting(
+            "upload",
+            Value,
+            Env,
+            "After a successful build, upload the artifacts, SHA256SUMS and manifest.json: github-release (repository from GITHUB_REPOSITORY, API from GITHUB_API_URL, token from GITHUB_TOKEN)",
+        ),
+        "TARGET",
+        None,
+    ),
+    valued(
+        setting(
+            "release-tag",
+            Value,
+            Env,
+            "Tag of the GitHub release to upload to (created when missing)",
+        ),
+        "TAG",
+        Some("from GITHUB_REF=refs/tags/TAG"),
+    ),
+    setting(
+        "draft",
+        Switch,
+        Env,
+        "Create the release as a draft when it does not exist",
+    ),
+    setting(
+        "prerelease",
+        Switch,
+        Env,
+        "Create the release as a prerelease when it does not exist",
+    ),
+    valued(
+        setting(
             "shard",
             Value,
             Env,

@@ -99,6 +99,23 @@ impl Actions {
     }
 }
 
+impl Actions {
+    /// The release's outputs (`release-url`, `assets`) and a summary section.
+    pub fn report_release(&self, outcome: &crate::upload::github::Outcome) -> anyhow::Result<()> {
+        if let Some(path) = &self.output {
+            let assets = serde_json::to_string(&outcome.assets).context("serializing the assets")?;
+            outputs::append(
+                path,
+                &[("release-url", outcome.release_url.clone()), ("assets", assets)],
+            )?;
+        }
+        if let Some(path) = &self.summary {
+            append_to(path, "GITHUB_STEP_SUMMARY", &summary::release_markdown(outcome))?;
+        }
+        Ok(())
+    }
+}
+
 /// Appends `text` to one of the files the runner hands a step (`what` names it in errors).
 pub fn append_to(path: &Path, what: &str, text: &str) -> anyhow::Result<()> {
     use std::io::Write;

@@ -45,6 +45,19 @@ pub fn markdown(manifest: &Manifest, phases: &[(String, Duration)], warnings: &[
     md
 }
 
+/// The summary's release section: the release and what happened to each asset.
+pub fn release_markdown(outcome: &crate::upload::github::Outcome) -> String {
+    let mut md = format!("\n**Release:** {}\n\n| asset | |\n|---|---|\n", outcome.release_url);
+    for asset in &outcome.assets {
+        let action = serde_json::to_value(asset.action)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let _ = writeln!(md, "| [{}]({}) | {action} |", cell(&asset.name), asset.url);
+    }
+    md
+}
+
 /// Text safe inside a table cell or a quote: no pipes or line breaks.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")

@@ -49,6 +49,14 @@ pub struct RunSettings {
     pub no_verify: Sourced<bool>,
     /// `--shard K/N`: build only this slice of the selection.
     pub shard: Sourced<Option<Shard>>,
+    /// `--upload`: where to publish after a successful build.
+    pub upload: Sourced<Option<String>>,
+    /// `--release-tag`.
+    pub release_tag: Sourced<Option<String>>,
+    /// `--draft`.
+    pub draft: Sourced<bool>,
+    /// `--prerelease`.
+    pub prerelease: Sourced<bool>,
 }
 
 /// Settings a package's own metadata may set for its binaries.

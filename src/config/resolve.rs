@@ -138,6 +138,10 @@ impl<'a> Resolver<'a> {
             toolchain_only: self.switch("toolchain-only", root)?,
             no_verify: self.switch("no-verify", root)?,
             shard,
+            upload: self.parsed("upload", root, |t| Some(t.trim().to_owned()), "github-release")?,
+            release_tag: self.parsed("release-tag", root, |t| Some(t.trim().to_owned()), "a tag name")?,
+            draft: self.switch("draft", root)?,
+            prerelease: self.switch("prerelease", root)?,
             zig_version,
         })
     }

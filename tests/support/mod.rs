@@ -2,6 +2,7 @@
 //! the fixture workspaces, required tools, and a real Lambda Runtime API emulator.
 #![allow(dead_code)]
 
+pub mod github;
 pub mod http;
 
 use std::io::Read;

@@ -1,0 +1,190 @@
+//! Upload after a successful build: the artifacts, `SHA256SUMS` and `manifest.json` to a GitHub
+//! Release (github.com or GitHub Enterprise Server), idempotently.
+//!
+//! Everything an upload needs is resolved and checked before anything compiles ([`resolve`]), so
+//! a missing token or tag fails in a second, not after a ten-minute build.
+
+pub mod assets;
+pub mod github;
+pub mod retry;
+
+use std::fmt;
+
+use crate::cli::EnvVars;
+use crate::config::Source;
+use crate::error::{Error, Result};
+
+/// Variables the token is read from, highest precedence first.
+pub const TOKEN_VARS: &[&str] = &[
+    "INPUT_GITHUB-TOKEN",
+    "INPUT_GITHUB_TOKEN",
+    "LAMBDA_BUILD_GITHUB_TOKEN",
+    "GITHUB_TOKEN",
+];
+
+/// The default GitHub API.
+pub const GITHUB_API: &str = "https://api.github.com";
+
+/// A token: shown as `***` by `Debug` and `Display`, so no log or error can print it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// The token's text, for the Authorization header only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Where and how to upload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Release {
+    /// Repository owner.
+    pub owner: String,
+    /// Repository name.
+    pub repo: String,
+    /// The REST API base, e.g. `https://api.github.com` or `https://ghe.example/api/v3`.
+    pub api: String,
+    /// The release's tag.
+    pub tag: String,
+    /// Create it as a draft when missing.
+    pub draft: bool,
+    /// Create it as a prerelease when missing.
+    pub prerelease: bool,
+    /// The token.
+    pub token: Token,
+}
+
+/// The upload a run asks for, checked: `None` without `--upload`.
+pub fn resolve(
+    upload: Option<(&str, &Source)>,
+    tag: Option<(&str, &Source)>,
+    draft: bool,
+    prerelease: bool,
+    env: &EnvVars,
+) -> Result<Option<Release>> {
+    let Some((kind, source)) = upload else {
+        return Ok(None);
+    };
+    if kind.trim() != "github-release" {
+        return Err(Error::usage(format!(
+            "invalid upload {kind:?} from {source}; accepted: github-release"
+        )));
+    }
+    let repository = env.get("GITHUB_REPOSITORY").ok_or_else(|| {
+        Error::usage("--upload github-release needs GITHUB_REPOSITORY (owner/name); accepted: the repository to publish to, as GitHub Actions sets it")
+    })?;
+    let (owner, repo) = repository
+        .split_once('/')
+        .filter(|(o, r)| valid_name(o) && valid_name(r))
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "invalid GITHUB_REPOSITORY {repository:?} from env GITHUB_REPOSITORY; accepted: owner/name"
+            ))
+        })?;
+    let api = env
+        .get("GITHUB_API_URL")
+        .unwrap_or(GITHUB_API)
+        .trim_end_matches('/')
+        .to_owned();
+    if !(api.starts_with("https://") || api.starts_with("http://")) {
+        return Err(Error::usage(format!(
+            "invalid GITHUB_API_URL {api:?} from env GITHUB_API_URL; accepted: an http(s) URL such as https://api.github.com or https://HOST/api/v3"
+        )));
+    }
+    let tag = match tag {
+        Some((tag, _)) if !tag.trim().is_empty() => tag.trim().to_owned(),
+        _ => match env.get("GITHUB_REF").and_then(|r| r.strip_prefix("refs/tags/")) {
+            Some(tag) if !tag.is_empty() => tag.to_owned(),
+            _ => {
+                return Err(Error::usage(
+                    "--upload github-release needs a tag: set --release-tag (LAMBDA_BUILD_RELEASE_TAG) or run on a tag (GITHUB_REF=refs/tags/TAG)",
+                ));
+            }
+        },
+    };
+    let token = TOKEN_VARS
+        .iter()
+        .find_map(|var| env.get(var))
+        .map(|t| Token(t.trim().to_owned()))
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "--upload github-release needs a token with contents: write; set one of {}",
+                TOKEN_VARS.join(", ")
+            ))
+        })?;
+    Ok(Some(Release {
+        owner: owner.to_owned(),
+        repo: repo.to_owned(),
+        api,
+        tag,
+        draft,
+        prerelease,
+        token,
+    }))
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> EnvVars {
+        EnvVars::from_pairs(pairs.iter().copied())
+    }
+
+    const FLAG: Source = Source::Default;
+
+    #[test]
+    fn everything_comes_from_the_actions_environment() {
+        let e = env(&[
+            ("GITHUB_REPOSITORY", "octo/lambda"),
+            ("GITHUB_REF", "refs/tags/v1.2.3"),
+            ("GITHUB_TOKEN", "t0ken"),
+            ("GITHUB_API_URL", "https://ghe.example/api/v3/"),
+        ]);
+        let release = resolve(Some(("github-release", &FLAG)), None, true, false, &e)
+            .unwrap()
+            .unwrap();
+        assert_eq!((release.owner.as_str(), release.repo.as_str()), ("octo", "lambda"));
+        assert_eq!(
+            (release.api.as_str(), release.tag.as_str()),
+            ("https://ghe.example/api/v3", "v1.2.3")
+        );
+        assert!(release.draft);
+        assert_eq!(
+            format!("{release:?}").matches("t0ken").count(),
+            0,
+            "the token leaks through Debug"
+        );
+    }
+
+    #[test]
+    fn missing_or_bad_inputs_are_usage_errors() {
+        let base = [("GITHUB_REPOSITORY", "octo/lambda"), ("GITHUB_TOKEN", "t")];
+        let err = |pairs: &[(&str, &str)], tag: Option<&str>| {
+            let tag = tag.map(|t| (t, &FLAG));
+            match resolve(Some(("github-release", &FLAG)), tag, false, false, &env(pairs)) {
+                Err(Error::Usage(message)) => message,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert!(err(&base, None).contains("needs a tag"));
+        assert!(err(&[("GITHUB_TOKEN", "t")], Some("v1")).contains("needs GITHUB_REPOSITORY"));
+        assert!(
+            err(&[("GITHUB_REPOSITORY", "nope"), ("GITHUB_TOKEN", "t")], Some("v1")).contains("accepted: owner/name")
+        );
+        assert!(err(&[("GITHUB_REPOSITORY", "o/r")], Some("v1")).contains("needs a token"));
+        let kind = resolve(Some(("s3", &FLAG)), None, false, false, &env(&base)).unwrap_err();
+        assert!(kind.to_string().contains("accepted: github-release"));
+    }
+}
