@@ -292,18 +292,9 @@ fn two_runs_provisioning_at_once_end_with_one_good_install() {
     let work = tempfile::tempdir().unwrap();
     let release = Release::new();
     let server = release.serve(|_| {});
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            provision(work.path(), &server.url, &release)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let runs = run_at_once((0..2).map(|_| provision(work.path(), &server.url, &release)).collect());
+    for out in runs {
+        assert_eq!(out.code, 0, "{}", out.stderr);
     }
     assert_eq!(cache_entries(work.path()), [".lock", VERSION]);
     let tarballs = server.requests().iter().filter(|p| p.ends_with(".tar.xz")).count();

@@ -220,20 +220,10 @@ fn concurrent_jobs_make_one_release_without_duplicate_assets() {
             .arg("--lambda-dir")
             .arg(t.path().join("warm")),
     );
-    let children: Vec<_> = (0..2)
-        .map(|i| {
-            upload(&github, &target, &t.path().join(format!("lambda{i}")), "v5")
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{stderr}");
-        assert!(!stderr.contains(TOKEN));
+    let jobs = (0..2).map(|i| upload(&github, &target, &t.path().join(format!("lambda{i}")), "v5"));
+    for out in run_at_once(jobs.collect()) {
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_no_token(&out);
     }
     github.with(|s| {
         assert_eq!(

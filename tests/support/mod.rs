@@ -119,6 +119,30 @@ pub fn run(cmd: &mut Command) -> Run {
     }
 }
 
+/// Starts every command at once, then waits for all of them (for tests of concurrent runs).
+pub fn run_at_once(commands: Vec<Command>) -> Vec<Run> {
+    let children: Vec<Child> = commands
+        .into_iter()
+        .map(|mut cmd| {
+            cmd.stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start lambda-build")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().expect("wait for lambda-build");
+            Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            }
+        })
+        .collect()
+}
+
 /// Runs and asserts success, showing the output when it fails.
 pub fn run_ok(cmd: &mut Command) -> Run {
     let r = run(cmd);
