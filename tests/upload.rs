@@ -159,6 +159,25 @@ fn server_errors_and_rate_limits_are_retried() {
 }
 
 #[test]
+fn a_dropped_connection_is_retried() {
+    let github = FakeGitHub::start_with_resets(TOKEN, 2);
+    let t = tempfile::tempdir().unwrap();
+    let run = run_ok(&mut upload(
+        &github,
+        &t.path().join("target"),
+        &t.path().join("lambda"),
+        "v6",
+    ));
+    assert_no_token(&run);
+    assert_eq!(asset_names(&github).len(), 4);
+    assert_eq!(
+        github.with(|s| s.upload_requests),
+        4,
+        "the dropped connections never reached the server"
+    );
+}
+
+#[test]
 fn without_digests_existing_assets_are_compared_by_download() {
     let github = FakeGitHub::start(TOKEN);
     github.with(|s| s.no_digest = true);

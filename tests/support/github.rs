@@ -59,10 +59,19 @@ const OWNER_REPO: &str = "/repos/octo/lambda";
 
 impl FakeGitHub {
     pub fn start(token: &str) -> Self {
+        Self::start_with_resets(token, 0)
+    }
+
+    /// A server whose upload host drops its first `resets` connections without answering.
+    pub fn start_with_resets(token: &str, resets: u32) -> Self {
         let api = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let uploads = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let api_origin = format!("http://{}", api.server_addr().to_ip().unwrap());
-        let upload_origin = format!("http://{}", uploads.server_addr().to_ip().unwrap());
+        let upload_addr = uploads.server_addr().to_ip().unwrap();
+        let upload_origin = match resets {
+            0 => format!("http://{upload_addr}"),
+            n => format!("http://{}", flaky_proxy(upload_addr, n)),
+        };
         let state = Arc::new(Mutex::new(State {
             next_id: 1,
             ..State::default()
@@ -107,6 +116,37 @@ impl FakeGitHub {
             ("GITHUB_TOKEN", self.token.clone()),
         ]
     }
+}
+
+/// A TCP proxy to `target` that closes its first `drops` connections at once (a reset as the
+/// client sees it: no answer) and forwards the others. It lives until the test process ends.
+fn flaky_proxy(target: std::net::SocketAddr, drops: u32) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut dropped = 0;
+        for client in listener.incoming().flatten() {
+            if dropped < drops {
+                dropped += 1;
+                drop(client);
+                continue;
+            }
+            let Ok(server) = std::net::TcpStream::connect(target) else {
+                continue;
+            };
+            let (mut c_read, mut s_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (mut s_read, mut c_write) = (server, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_read, &mut s_write);
+                let _ = s_write.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s_read, &mut c_write);
+                let _ = c_write.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    addr
 }
 
 impl Drop for FakeGitHub {
