@@ -344,6 +344,10 @@ mod tests {
         )
     }
 
+    fn plan_one(binary: &Binary, settings: &PackageSettings) -> Plan {
+        plan_for(&[Selected { binary, settings }]).unwrap()
+    }
+
     fn paths(plan: &Plan) -> Vec<&str> {
         plan.artifacts
             .iter()
@@ -390,11 +394,7 @@ mod tests {
     fn several_targets_get_arch_folders_in_one_invocation() {
         let f = binary("hello", "hello", Some(Kind::Function));
         let s = settings(vec![Target::x86_64(), Target::arm64()], vec![OutputFormat::Zip]);
-        let plan = plan_for(&[Selected {
-            binary: &f,
-            settings: &s,
-        }])
-        .unwrap();
+        let plan = plan_one(&f, &s);
         assert_eq!(
             paths(&plan),
             ["arm64/hello/bootstrap.zip", "x86_64/hello/bootstrap.zip"]
@@ -413,11 +413,7 @@ mod tests {
         let zig_targets = |runtime| {
             let mut s = settings(vec![Target::x86_64(), pinned.clone()], vec![OutputFormat::Zip]);
             s.runtime = Sourced::default_value(runtime);
-            let plan = plan_for(&[Selected {
-                binary: &f,
-                settings: &s,
-            }])
-            .unwrap();
+            let plan = plan_one(&f, &s);
             assert_eq!(
                 paths(&plan),
                 ["arm64/hello/bootstrap.zip", "x86_64/hello/bootstrap.zip"]
