@@ -170,7 +170,8 @@ fn build(
         None => None,
     };
     if let Some(actions) = actions {
-        actions.report(&plan.lambda_dir, &manifest, &phases, &warnings)?;
+        // Phase times again, so an upload's time is in the summary too.
+        actions.report(&plan.lambda_dir, &manifest, &progress.phase_times(), &warnings)?;
         if let Some(published) = &published {
             actions.report_release(published)?;
         }
