@@ -103,14 +103,17 @@ mod tests {
             ],
             &["big | heavy".into()],
         );
-        assert_eq!(
-            md,
-            "### lambda-build: 1 artifact\n\n\
-             | name | kind | arch | format | size | sha256 | runtime | glibc |\n\
-             |---|---|---|---|---:|---|---|---|\n\
-             | hello | function | arm64 | zip | 1.5 KiB | `0123456789ab` | provided.al2023 | 2.28 |\n\
-             \n**Time per phase:** compile 61.5s · package 12ms\n\
-             \n> [!WARNING]\n> big \\| heavy\n"
-        );
+        insta::assert_snapshot!(md, @r"
+        ### lambda-build: 1 artifact
+
+        | name | kind | arch | format | size | sha256 | runtime | glibc |
+        |---|---|---|---|---:|---|---|---|
+        | hello | function | arm64 | zip | 1.5 KiB | `0123456789ab` | provided.al2023 | 2.28 |
+
+        **Time per phase:** compile 61.5s · package 12ms
+
+        > [!WARNING]
+        > big \| heavy
+        ");
     }
 }
