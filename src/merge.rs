@@ -15,7 +15,6 @@ use crate::ci;
 use crate::cli::EnvVars;
 use crate::error::{Error, Result};
 use crate::package::write_atomic;
-use crate::progress::human_size;
 use crate::record::{self, CHECKSUMS, MANIFEST, Manifest, Record};
 
 /// One artifact to copy, with where it came from.
@@ -28,10 +27,7 @@ struct Source {
 /// `lambda-build merge`: merges, prints what it wrote, and reports to GitHub Actions.
 pub fn run(dirs: &[PathBuf], out: &Path, env: &EnvVars) -> Result<Manifest> {
     let cwd = std::env::current_dir().map_err(|e| Error::Failed(e.into()))?;
-    let actions = ci::Actions::from_env(env, &cwd);
-    if let Some(actions) = &actions {
-        actions.mask_secrets(env);
-    }
+    let actions = ci::Actions::start(env, &cwd);
     let manifest = merge(dirs, out)?;
     eprintln!(
         "lambda-build: Merged: {} artifacts from {} lambda dirs into {}",
@@ -39,14 +35,7 @@ pub fn run(dirs: &[PathBuf], out: &Path, env: &EnvVars) -> Result<Manifest> {
         dirs.len(),
         out.display()
     );
-    for r in &manifest.artifacts {
-        eprintln!(
-            "  {:<40} {:>10}  {}",
-            r.path,
-            human_size(r.size),
-            &r.sha256[..12.min(r.sha256.len())]
-        );
-    }
+    eprint!("{}", manifest.listing());
     if let Some(actions) = &actions {
         actions.report(out, &manifest, &[], &[])?;
     }
@@ -80,14 +69,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest> {
         let mode = if source.record.format == "binary" { 0o755 } else { 0o644 };
         write_atomic(&out.join(&source.record.path), &source.bytes, mode)?;
     }
-    let manifest = Manifest {
-        version: 1,
-        tool: record::Tool {
-            name: env!("CARGO_PKG_NAME").into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
-        artifacts: merged.into_values().map(|s| s.record).collect(),
-    };
+    let manifest = Manifest::of(merged.into_values().map(|s| s.record).collect());
     record::write(out, &manifest)?;
     Ok(manifest)
 }

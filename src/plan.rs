@@ -77,6 +77,13 @@ pub struct Artifact {
     pub runtime: Runtime,
 }
 
+impl Artifact {
+    /// The key cargo's build messages file this artifact's executable under.
+    pub fn built_key(&self) -> crate::compile::BuiltKey {
+        (self.package_id.clone(), self.name.clone(), self.target.triple())
+    }
+}
+
 /// One file to produce.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Output {

@@ -78,7 +78,7 @@ pub struct Record {
 
 /// The manifest for what a run packaged.
 pub fn manifest(plan: &Plan, packaged: &[Packaged], gated: &Gated) -> Manifest {
-    let mut artifacts: Vec<Record> = packaged
+    let artifacts: Vec<Record> = packaged
         .iter()
         .map(|p| {
             let artifact = &plan.artifacts[p.artifact];
@@ -105,14 +105,36 @@ pub fn manifest(plan: &Plan, packaged: &[Packaged], gated: &Gated) -> Manifest {
             }
         })
         .collect();
-    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
-    Manifest {
-        version: 1,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME").into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
-        artifacts,
+    Manifest::of(artifacts)
+}
+
+impl Manifest {
+    /// A manifest written by this tool, artifacts sorted by path.
+    pub fn of(mut artifacts: Vec<Record>) -> Manifest {
+        artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+        Manifest {
+            version: 1,
+            tool: Tool {
+                name: env!("CARGO_PKG_NAME").into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            artifacts,
+        }
+    }
+
+    /// One line per artifact (path, size, short digest), as the end of a run prints them.
+    pub fn listing(&self) -> String {
+        self.artifacts
+            .iter()
+            .map(|r| {
+                let short = &r.sha256[..12.min(r.sha256.len())];
+                format!(
+                    "  {:<40} {:>10}  {short}\n",
+                    r.path,
+                    crate::progress::human_size(r.size)
+                )
+            })
+            .collect()
     }
 }
 

@@ -12,7 +12,7 @@ use crate::config::{CompilerKind, MetadataLayer, PackageSettings, Resolver, RunS
 use crate::discover::{self, Selection};
 use crate::error::{Error, Result};
 use crate::plan::{self, CargoFlags, Plan, Selected};
-use crate::progress::{Phase, Progress, human_duration, human_size};
+use crate::progress::{Phase, Progress, human_duration};
 use crate::record::{self, Manifest};
 use crate::{ci, compile, gate, package, print_config, toolchain, tuning, upload};
 
@@ -46,11 +46,7 @@ pub struct Resolved {
 
 /// Runs lambda-build with the given inputs.
 pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
-    let actions = ci::Actions::from_env(env, cwd);
-    if let Some(actions) = &actions {
-        // Before anything else is printed, so no later line can show a token.
-        actions.mask_secrets(env);
-    }
+    let actions = ci::Actions::start(env, cwd);
     let progress = Progress::new(actions.is_some());
     let result = build(inputs, env, cwd, &progress, actions.as_ref());
     progress.end();
@@ -151,9 +147,7 @@ fn build(
             times.join(", ")
         ),
     );
-    for r in &manifest.artifacts {
-        eprintln!("  {:<40} {:>10}  {}", r.path, human_size(r.size), &r.sha256[..12]);
-    }
+    eprint!("{}", manifest.listing());
     for warning in &warnings {
         eprintln!("warning: {warning}");
         if let Some(actions) = actions {
@@ -199,12 +193,7 @@ fn publish(
     let assets = upload::assets::assets(lambda_dir, manifest)?;
     let outcome = upload::github::publish(release, &assets)?;
     for asset in &outcome.assets {
-        let verb = match asset.action {
-            upload::github::Action::Uploaded => "uploaded",
-            upload::github::Action::Replaced => "replaced",
-            upload::github::Action::Unchanged => "unchanged",
-        };
-        progress.note(&format!("{verb} {}", asset.name));
+        progress.note(&format!("{} {}", asset.action.as_str(), asset.name));
     }
     let changed = outcome
         .assets

@@ -54,8 +54,16 @@ impl Actions {
         })
     }
 
+    /// The job, when running in GitHub Actions, with every token in the environment already
+    /// masked: call it before anything is printed, so no later line can show a token.
+    pub fn start(env: &EnvVars, cwd: &Path) -> Option<Actions> {
+        let actions = Actions::from_env(env, cwd)?;
+        actions.mask_secrets(env);
+        Some(actions)
+    }
+
     /// Masks every token in the environment.
-    pub fn mask_secrets(&self, env: &EnvVars) {
+    fn mask_secrets(&self, env: &EnvVars) {
         for var in SECRET_VARS {
             if let Some(secret) = env.get(var) {
                 eprintln!("{}", commands::add_mask(secret.trim()));

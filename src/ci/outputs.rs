@@ -19,24 +19,24 @@ fn entry(name: &str, value: &str) -> String {
     format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
 }
 
-/// Parses the file back: `name=value` and multi-line entries (for tests and tools reading it).
-pub fn parse(text: &str) -> Vec<(String, String)> {
-    let mut outputs = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        if let Some((name, delimiter)) = line.split_once("<<") {
-            let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
-            outputs.push((name.to_owned(), value.join("\n")));
-        } else if let Some((name, value)) = line.split_once('=') {
-            outputs.push((name.to_owned(), value.to_owned()));
-        }
-    }
-    outputs
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Parses the file back as the runner does: `name=value` lines and multi-line entries.
+    fn parse(text: &str) -> Vec<(String, String)> {
+        let mut outputs = Vec::new();
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            if let Some((name, delimiter)) = line.split_once("<<") {
+                let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
+                outputs.push((name.to_owned(), value.join("\n")));
+            } else if let Some((name, value)) = line.split_once('=') {
+                outputs.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        outputs
+    }
 
     #[test]
     fn values_with_newlines_survive_the_round_trip() {

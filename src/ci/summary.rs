@@ -49,11 +49,13 @@ pub fn markdown(manifest: &Manifest, phases: &[(String, Duration)], warnings: &[
 pub fn release_markdown(outcome: &crate::upload::github::Outcome) -> String {
     let mut md = format!("\n**Release:** {}\n\n| asset | |\n|---|---|\n", outcome.release_url);
     for asset in &outcome.assets {
-        let action = serde_json::to_value(asset.action)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let _ = writeln!(md, "| [{}]({}) | {action} |", cell(&asset.name), asset.url);
+        let _ = writeln!(
+            md,
+            "| [{}]({}) | {} |",
+            cell(&asset.name),
+            asset.url,
+            asset.action.as_str()
+        );
     }
     md
 }

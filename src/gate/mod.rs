@@ -44,11 +44,7 @@ pub fn check(plan: &Plan, built: &Built, verify: bool) -> anyhow::Result<Gated> 
     let mut refusals = String::new();
     let mut hints = std::collections::BTreeSet::new();
     for artifact in &plan.artifacts {
-        let Some(path) = built.get(&(
-            artifact.package_id.clone(),
-            artifact.name.clone(),
-            artifact.target.triple(),
-        )) else {
+        let Some(path) = built.get(&artifact.built_key()) else {
             gated.glibc_required.push(None);
             continue;
         };

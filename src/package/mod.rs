@@ -142,12 +142,7 @@ fn package_one(
     stamp: Stamp,
     previous: &BTreeMap<String, Previous>,
 ) -> anyhow::Result<Vec<Packaged>> {
-    let key = (
-        artifact.package_id.clone(),
-        artifact.name.clone(),
-        artifact.target.triple(),
-    );
-    let source = built.get(&key).with_context(|| {
+    let source = built.get(&artifact.built_key()).with_context(|| {
         format!(
             "cargo did not report building {} for {} (expected at {}); nothing stale is packaged",
             artifact.name,
@@ -195,7 +190,8 @@ fn package_one(
             continue;
         }
         let (bytes, mode) = match output.format {
-            OutputFormat::Binary => (binary.clone(), 0o755),
+            // The binary's one entry holds exactly the bytes to write.
+            OutputFormat::Binary => (entries.into_iter().next().map(|e| e.data).unwrap_or_default(), 0o755),
             OutputFormat::Zip => (
                 zip::write(entries, stamp).with_context(|| format!("zipping {}", output.path))?,
                 0o644,

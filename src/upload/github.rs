@@ -29,6 +29,17 @@ pub enum Action {
     Unchanged,
 }
 
+impl Action {
+    /// The word for it, in log lines and the job summary.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Uploaded => "uploaded",
+            Action::Replaced => "replaced",
+            Action::Unchanged => "unchanged",
+        }
+    }
+}
+
 /// One asset on the release.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Published {
