@@ -117,8 +117,7 @@ fn matrix_build_has_the_layout_zips_checksums_and_manifest() {
     let bytes = std::fs::read(lambda_dir.join("arm64/http-hello/bootstrap.zip")).unwrap();
     assert_eq!(zip["size"], bytes.len() as u64);
     let digest = <sha2::Sha256 as sha2::Digest>::digest(&bytes);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(zip["sha256"], hex);
+    assert_eq!(zip["sha256"], lambda_build::record::hex(&digest));
     let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, digest);
     assert_eq!(zip["code_sha256"], b64);
     assert!(zip["unzipped_size"].as_u64().unwrap() > zip["size"].as_u64().unwrap());

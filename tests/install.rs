@@ -36,7 +36,7 @@ fn release(sums_digest: &str) -> Server {
 }
 
 fn digest(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    lambda_build::record::hex(&Sha256::digest(bytes))
 }
 
 /// The installer as the Action runs it, with a fake `cargo` first on PATH that records its

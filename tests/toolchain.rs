@@ -60,10 +60,7 @@ impl Release {
     }
 
     fn sha256(&self) -> String {
-        Sha256::digest(&self.tarball)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        lambda_build::record::hex(&Sha256::digest(&self.tarball))
     }
 
     fn index(&self, shasum: &str) -> String {

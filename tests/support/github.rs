@@ -179,10 +179,7 @@ fn asset_json(asset: &StoredAsset, api: &str, no_digest: bool) -> Value {
         "browser_download_url": format!("{api}/octo/lambda/releases/download/{}", asset.name),
     });
     if !no_digest {
-        let digest: String = Sha256::digest(&asset.bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let digest = lambda_build::record::hex(&Sha256::digest(&asset.bytes));
         value["digest"] = json!(format!("sha256:{digest}"));
     }
     value
