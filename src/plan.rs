@@ -45,8 +45,9 @@ pub struct Invocation {
     pub packages: Vec<String>,
     /// `--bin` arguments.
     pub bins: Vec<String>,
-    /// Release tuning, when the profile is tuned (filled in by [`crate::tuning`]).
-    pub tuning: Option<Tuning>,
+    /// The Lambda release tuning, or why there is none (details filled in by
+    /// [`crate::tuning::apply`]).
+    pub tuning: Tuning,
 }
 
 /// One binary for one target, and the files made from it.
@@ -183,6 +184,7 @@ pub fn plan(
     let mut artifacts = Vec::new();
     for ((compiler, profile, targets), members) in groups {
         let index = invocations.len();
+        let tuning = tuning_intent(&profile, members[0].settings);
         let mut packages: Vec<String> = members.iter().map(|s| s.binary.package.clone()).collect();
         packages.dedup();
         let mut bins: Vec<String> = members.iter().map(|s| s.binary.name.clone()).collect();
@@ -229,7 +231,7 @@ pub fn plan(
             targets,
             packages,
             bins,
-            tuning: None,
+            tuning,
         });
     }
     artifacts.sort_by(|a, b| a.outputs[0].path.cmp(&b.outputs[0].path));
@@ -253,6 +255,28 @@ pub fn plan(
         invocations,
         artifacts,
     })
+}
+
+/// Whether an invocation's profile gets the Lambda release tuning, and why; the details come
+/// later from the workspace and cargo config.
+fn tuning_intent(profile: &Profile, settings: &PackageSettings) -> Tuning {
+    if profile.tuned {
+        Tuning {
+            applied: true,
+            why: format!("release profile (from {})", settings.profile.source),
+            ..Tuning::default()
+        }
+    } else if profile.name == "release" {
+        Tuning::off(format!(
+            "off: disable-optimizations (from {})",
+            settings.disable_optimizations.source
+        ))
+    } else {
+        Tuning::off(format!(
+            "off: profile {} (from {}) is not release, and the tuning is for release builds",
+            profile.name, settings.profile.source
+        ))
+    }
 }
 
 /// A glibc suffix is a cargo-zigbuild feature; the other compilers would ignore it silently.
@@ -332,6 +356,7 @@ mod tests {
         PackageSettings {
             target: Sourced::default_value(targets),
             profile: Sourced::default_value(Profile::dev()),
+            disable_optimizations: Sourced::default_value(false),
             output_format: Sourced::default_value(formats),
             extension: Sourced::default_value(None),
             compiler: Sourced::default_value(CompilerKind::CargoZigbuild),

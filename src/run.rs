@@ -102,6 +102,17 @@ fn build(
     };
     for invocation in &plan.invocations {
         progress.phase(Phase::Compile, &describe(invocation));
+        for warning in &invocation.tuning.warnings {
+            progress.note(&format!("warning: {warning}"));
+            if let Some(actions) = actions {
+                actions.annotate(&ci::commands::Annotation {
+                    level: Some(ci::commands::Level::Warning),
+                    title: Some("Lambda release tuning".into()),
+                    message: warning.clone(),
+                    ..Default::default()
+                });
+            }
+        }
         built.extend(compile::compile(plan, invocation, &annotate)?);
     }
 
@@ -221,7 +232,7 @@ fn describe(invocation: &plan::Invocation) -> String {
         targets.join(", "),
         invocation.compiler.as_str(),
         invocation.profile.name,
-        if invocation.profile.tuned {
+        if invocation.tuning.applied {
             ", Lambda release tuning"
         } else {
             ""
@@ -361,7 +372,11 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         &lambda_dir,
         CargoFlags::from_run(&run),
     )?;
-    apply_tuning(&mut plan, &workspace_root.join("Cargo.toml"), cwd)?;
+    if plan.invocations.iter().any(|i| i.tuning.applied) {
+        let profile = tuning::ReleaseProfile::load(&workspace_root.join("Cargo.toml"), env)?;
+        let flags = tuning::RustflagsConfig::load(cwd, env)?;
+        tuning::apply(&mut plan, &profile, &flags);
+    }
     let upload = upload::resolve(
         run.upload.value.as_deref().map(|u| (u, &run.upload.source)),
         run.release_tag.value.as_deref().map(|t| (t, &run.release_tag.source)),
@@ -399,31 +414,6 @@ fn load_metadata(manifest_path: &Path) -> Result<Metadata> {
             )
         })
         .map_err(Error::Failed)
-}
-
-/// Fills in the release tuning of tuned invocations: profile keys the workspace leaves unset,
-/// and per-target rustflags that keep the user's own flags (from RUSTFLAGS or cargo config).
-fn apply_tuning(plan: &mut Plan, workspace_manifest: &Path, cwd: &Path) -> Result<()> {
-    if !plan.invocations.iter().any(|i| i.profile.tuned) {
-        return Ok(());
-    }
-    let config = tuning::profile_config(workspace_manifest)?;
-    let cargo_config = cargo_config2::Config::load_with_cwd(cwd).context("reading cargo configuration")?;
-    let user_flags = |target: &Target| -> Vec<String> {
-        cargo_config
-            .rustflags(target.triple().as_str())
-            .ok()
-            .flatten()
-            .map(|f| f.flags)
-            .unwrap_or_default()
-    };
-    for invocation in plan.invocations.iter_mut().filter(|i| i.profile.tuned) {
-        invocation.tuning = Some(tuning::Tuning {
-            config: config.clone(),
-            rustflags: tuning::rustflags(&invocation.targets, user_flags),
-        });
-    }
-    Ok(())
 }
 
 /// The zip timestamp: `SOURCE_DATE_EPOCH` when set, else 1980-01-01.

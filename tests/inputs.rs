@@ -54,19 +54,23 @@ fn print_config_shows_each_value_and_where_it_came_from() {
             ("http-hello".into(), "function".into())
         ]
     );
-    // The plan shows the release tuning, with the Lambda CPU for arm64.
+    // The plan shows the release tuning and why: each profile setting, the Lambda CPU for arm64.
     let tuning = &config["plan"]["invocations"][0]["tuning"];
-    assert!(
-        tuning["config"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c == "profile.release.strip=\"symbols\""),
-        "{tuning}"
+    assert_eq!(tuning["applied"], true, "{tuning}");
+    assert_eq!(tuning["why"], "release profile (from flag --release)");
+    assert_eq!(
+        tuning["profile"][0],
+        serde_json::json!({"key": "strip", "value": "\"symbols\"", "applied": true, "why": "default: cargo-lambda's release tuning"})
     );
     assert_eq!(
-        tuning["rustflags"]["aarch64-unknown-linux-gnu"],
-        serde_json::json!(["-C", "target-cpu=neoverse-n1"])
+        tuning["targets"]["aarch64-unknown-linux-gnu"],
+        serde_json::json!({
+            "cpu": "neoverse-n1",
+            "why": "default: the Lambda CPU for arm64",
+            "user_flags": [],
+            "user_flags_from": "none",
+            "config_rustflags": ["-C", "target-cpu=neoverse-n1"]
+        })
     );
 }
 

@@ -62,10 +62,19 @@ pub fn build_options(plan: &Plan, invocation: &Invocation) -> cargo_options::Bui
         "json"
     };
     common.message_format = vec![rendered.to_owned()];
-    if let Some(tuning) = &invocation.tuning {
-        common.config = tuning.config_args();
-    }
+    common.config = invocation.tuning.config_args();
     options
+}
+
+/// The backend's command for an invocation: arguments from [`build_options`], and cargo's
+/// environment without the rustflags variables the tuning passes per target instead.
+pub fn command(plan: &Plan, invocation: &Invocation) -> anyhow::Result<Command> {
+    let options = build_options(plan, invocation);
+    let mut command = compiler_for(invocation.compiler).command(&options)?;
+    for var in &invocation.tuning.env_remove {
+        command.env_remove(var);
+    }
+    Ok(command)
 }
 
 /// Runs one invocation and returns the executables cargo reported. Compiler output is shown as
@@ -77,14 +86,7 @@ pub fn compile(
     invocation: &Invocation,
     on_diagnostic: &dyn Fn(&cargo_metadata::diagnostic::Diagnostic),
 ) -> anyhow::Result<Built> {
-    let options = build_options(plan, invocation);
-    let mut command = compiler_for(invocation.compiler).command(&options)?;
-    if invocation.tuning.as_ref().is_some_and(|t| !t.rustflags.is_empty()) {
-        // The tuning carries the user's flags per target; these variables would override it.
-        for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS"] {
-            command.env_remove(var);
-        }
-    }
+    let mut command = command(plan, invocation)?;
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -130,3 +132,6 @@ pub fn compile(
     }
     Ok(built)
 }
+
+#[cfg(test)]
+mod tests;

@@ -66,6 +66,8 @@ pub struct PackageSettings {
     pub target: Sourced<Vec<Target>>,
     /// The cargo profile and whether the Lambda release tuning applies.
     pub profile: Sourced<Profile>,
+    /// `--disable-optimizations`: a release build without the Lambda release tuning.
+    pub disable_optimizations: Sourced<bool>,
     /// Formats to produce.
     pub output_format: Sourced<Vec<OutputFormat>>,
     /// `Some(true)` forces extensions, `Some(false)` functions, `None` detects.

@@ -197,9 +197,11 @@ impl<'a> Resolver<'a> {
             }
             None => Sourced::default_value(Vec::new()),
         };
+        let disable_optimizations = self.switch("disable-optimizations", package)?;
         Ok(PackageSettings {
             target: self.targets(package)?,
-            profile: self.profile(package)?,
+            profile: self.profile(package, disable_optimizations.value)?,
+            disable_optimizations,
             output_format,
             extension,
             compiler,
@@ -255,7 +257,7 @@ impl<'a> Resolver<'a> {
 
     /// `--profile` and `--release` (the higher layer wins; in one layer they must agree), and
     /// `--disable-optimizations`, which turns the release tuning off.
-    fn profile(&self, package: Option<MetadataLayer<'_>>) -> Result<Sourced<Profile>> {
+    fn profile(&self, package: Option<MetadataLayer<'_>>, untuned: bool) -> Result<Sourced<Profile>> {
         let release = match self.pick("release", package) {
             Some(raw) => Some((bool_of("release", &raw)?, raw.source)),
             None => None,
@@ -288,7 +290,6 @@ impl<'a> Resolver<'a> {
             (Some((false, rs)), None) => ("dev".to_owned(), rs),
             (None, None) => return Ok(Sourced::default_value(Profile::dev())),
         };
-        let untuned = self.switch("disable-optimizations", package)?.value;
         let tuned = name == "release" && !untuned;
         Ok(Sourced::new(Profile { name, tuned }, source))
     }

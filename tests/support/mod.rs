@@ -89,6 +89,8 @@ pub fn lambda_build(dir: &Path) -> Command {
         if input
             || [
                 "RUSTFLAGS",
+                "CARGO_ENCODED_RUSTFLAGS",
+                "CARGO_BUILD_RUSTFLAGS",
                 "CARGO_TARGET_DIR",
                 "SOURCE_DATE_EPOCH",
                 "GITHUB_ACTIONS",
