@@ -237,14 +237,15 @@ fn packages_with_different_settings_get_the_fewest_invocations() {
         ],
     );
     let runs = invocations(ws.path(), &["--release"], &[]);
-    let summary: Vec<(Vec<&str>, Vec<&str>, Vec<&str>, usize)> = runs
+    let summary: Vec<String> = runs
         .iter()
         .map(|r| {
-            (
-                r.values("--package"),
-                r.values("--target"),
-                r.values("--profile"),
-                r.config().len(),
+            format!(
+                "{} for {} ({}, {} --config)",
+                r.values("--package").join(" "),
+                r.values("--target").join(" "),
+                r.values("--profile").join(" "),
+                r.config().len()
             )
         })
         .collect();
@@ -253,14 +254,9 @@ fn packages_with_different_settings_get_the_fewest_invocations() {
     assert_eq!(
         summary,
         [
-            (vec!["untuned"], vec!["x86_64-unknown-linux-gnu"], vec!["release"], 0),
-            (
-                vec!["binary", "debug", "plain"],
-                vec!["x86_64-unknown-linux-gnu"],
-                vec!["release"],
-                5
-            ),
-            (vec!["arm"], vec!["aarch64-unknown-linux-gnu"], vec!["release"], 5),
+            "untuned for x86_64-unknown-linux-gnu (release, 0 --config)",
+            "binary debug plain for x86_64-unknown-linux-gnu (release, 5 --config)",
+            "arm for aarch64-unknown-linux-gnu (release, 5 --config)",
         ]
     );
 }
