@@ -375,7 +375,7 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
     if plan.invocations.iter().any(|i| i.tuning.applied) {
         let profile = tuning::ReleaseProfile::load(&workspace_root.join("Cargo.toml"), env)?;
         let flags = tuning::RustflagsConfig::load(cwd, env)?;
-        tuning::apply(&mut plan, &profile, &flags);
+        tuning::apply(&mut plan, &profile, &flags)?;
     }
     let upload = upload::resolve(
         run.upload.value.as_deref().map(|u| (u, &run.upload.source)),

@@ -343,8 +343,12 @@ impl RustflagsConfig {
     }
 
     /// The flags cargo would give `triple`, and where from.
-    pub fn for_target(&self, triple: &str) -> UserFlags {
-        let resolved = self.config.rustflags(triple).ok().flatten().map(|f| f.flags);
+    pub fn for_target(&self, triple: &str) -> anyhow::Result<UserFlags> {
+        let resolved = self
+            .config
+            .rustflags(triple)
+            .with_context(|| format!("reading the cargo config's rustflags for {triple}"))?
+            .map(|f| f.flags);
         let build = self.config.build.rustflags.as_ref().map(|f| f.flags.clone());
         // cargo_config2 does not say which place the flags came from: equal to
         // build.rustflags means they came from there.
@@ -353,7 +357,7 @@ impl RustflagsConfig {
             Some(flags) if Some(&flags) == build.as_ref() => (FlagsSource::BuildConfig, flags),
             Some(flags) => (FlagsSource::TargetConfig, flags),
         };
-        match &self.env {
+        Ok(match &self.env {
             Some((source, flags)) => UserFlags {
                 source: *source,
                 flags: flags.clone(),
@@ -367,16 +371,25 @@ impl RustflagsConfig {
                 flags: config_flags,
                 shadowed: Vec::new(),
             },
-        }
+        })
     }
 }
 
 /// Fills in the details of every tuned invocation of the plan.
-pub fn apply(plan: &mut Plan, profile: &ReleaseProfile, flags: &RustflagsConfig) {
+pub fn apply(plan: &mut Plan, profile: &ReleaseProfile, flags: &RustflagsConfig) -> anyhow::Result<()> {
     for invocation in plan.invocations.iter_mut().filter(|i| i.tuning.applied) {
+        let mut user = BTreeMap::new();
+        for target in &invocation.targets {
+            let triple = target.triple();
+            let found = flags.for_target(&triple)?;
+            user.insert(triple, found);
+        }
         let why = std::mem::take(&mut invocation.tuning.why);
-        invocation.tuning = tune(&invocation.targets, why, profile, &|t| flags.for_target(t));
+        invocation.tuning = tune(&invocation.targets, why, profile, &|t| {
+            user.get(t).cloned().unwrap_or_else(UserFlags::none)
+        });
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -567,25 +580,28 @@ mod tests {
         };
         let files = load(&[]);
         assert_eq!(
-            files.for_target("x86_64-unknown-linux-gnu"),
+            files.for_target("x86_64-unknown-linux-gnu").unwrap(),
             flags(FlagsSource::BuildConfig, &["--cfg", "everywhere"])
         );
         assert_eq!(
-            files.for_target("aarch64-unknown-linux-gnu"),
+            files.for_target("aarch64-unknown-linux-gnu").unwrap(),
             flags(FlagsSource::TargetConfig, &["--cfg", "arm"])
         );
         let env = load(&[("RUSTFLAGS", "-C  opt-level=2 ")]);
         assert_eq!(
-            env.for_target("x86_64-unknown-linux-gnu"),
+            env.for_target("x86_64-unknown-linux-gnu").unwrap(),
             flags(FlagsSource::Env, &["-C", "opt-level=2"])
         );
-        assert_eq!(env.for_target("aarch64-unknown-linux-gnu").shadowed, ["--cfg", "arm"]);
+        assert_eq!(
+            env.for_target("aarch64-unknown-linux-gnu").unwrap().shadowed,
+            ["--cfg", "arm"]
+        );
         let encoded = load(&[
             ("CARGO_ENCODED_RUSTFLAGS", "-C\x1fdebug-assertions=on"),
             ("RUSTFLAGS", "-g"),
         ]);
         assert_eq!(
-            encoded.for_target("x86_64-unknown-linux-gnu"),
+            encoded.for_target("x86_64-unknown-linux-gnu").unwrap(),
             flags(FlagsSource::EncodedEnv, &["-C", "debug-assertions=on"])
         );
     }
