@@ -103,15 +103,7 @@ fn build(
     for invocation in &plan.invocations {
         progress.phase(Phase::Compile, &describe(invocation));
         for warning in &invocation.tuning.warnings {
-            progress.note(&format!("warning: {warning}"));
-            if let Some(actions) = actions {
-                actions.annotate(&ci::commands::Annotation {
-                    level: Some(ci::commands::Level::Warning),
-                    title: Some("Lambda release tuning".into()),
-                    message: warning.clone(),
-                    ..Default::default()
-                });
-            }
+            warn(actions, "Lambda release tuning", warning);
         }
         built.extend(compile::compile(plan, invocation, &annotate)?);
     }
@@ -160,15 +152,7 @@ fn build(
     );
     eprint!("{}", manifest.listing());
     for warning in &warnings {
-        eprintln!("warning: {warning}");
-        if let Some(actions) = actions {
-            actions.annotate(&ci::commands::Annotation {
-                level: Some(ci::commands::Level::Warning),
-                title: Some("Lambda size limit".into()),
-                message: warning.clone(),
-                ..Default::default()
-            });
-        }
+        warn(actions, "Lambda size limit", warning);
     }
     let published = match &resolved.upload {
         Some(release) => Some(publish(release, &plan.lambda_dir, &manifest, progress)?),
@@ -221,6 +205,19 @@ fn publish(
     });
     progress.end();
     Ok(outcome)
+}
+
+/// A warning on stderr, and in GitHub Actions an annotation with `title`.
+fn warn(actions: Option<&ci::Actions>, title: &str, message: &str) {
+    eprintln!("warning: {message}");
+    if let Some(actions) = actions {
+        actions.annotate(&ci::commands::Annotation {
+            level: Some(ci::commands::Level::Warning),
+            title: Some(title.into()),
+            message: message.to_owned(),
+            ..Default::default()
+        });
+    }
 }
 
 /// One line about a cargo invocation.

@@ -85,14 +85,7 @@ fn a_run_records_only_the_binaries_it_selected() {
     let (target, lambda) = (t.path().join("target"), t.path().join("lambda"));
     run_ok(&mut tiny_build(&target, &lambda));
     run_ok(tiny_build(&target, &lambda).args(["--bin", "beta"]));
-    let manifest = manifest(&lambda);
-    let paths: Vec<_> = manifest["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["path"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(paths, ["extensions/beta"]);
+    assert_eq!(recorded_paths(&lambda), ["extensions/beta"]);
     // The earlier alpha artifact is still there: a run never deletes what it did not build.
     assert!(lambda.join("alpha/bootstrap.zip").is_file());
 }
@@ -138,13 +131,7 @@ fn includes_land_only_in_their_own_zip_and_a_package_run_leaves_the_others_alone
         mtime,
         "two's zip was rewritten"
     );
-    let recorded: Vec<_> = manifest(&lambda)["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["path"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(recorded, ["one/bootstrap.zip"]);
+    assert_eq!(recorded_paths(&lambda), ["one/bootstrap.zip"]);
     let sums = std::fs::read_to_string(lambda.join("SHA256SUMS")).unwrap();
     assert_eq!(sums.lines().count(), 1, "{sums}");
     assert!(sums.ends_with("  one/bootstrap.zip\n"), "{sums}");
@@ -269,11 +256,5 @@ fn a_rebuild_leaves_unchanged_artifacts_alone_and_repairs_tampered_ones() {
         repaired.stderr
     );
     assert_eq!(std::fs::read(&zip).unwrap(), bytes);
-    let sums = std::process::Command::new("sha256sum")
-        .arg("-c")
-        .arg("SHA256SUMS")
-        .current_dir(&lambda)
-        .output()
-        .unwrap();
-    assert!(sums.status.success(), "{}", String::from_utf8_lossy(&sums.stdout));
+    sha256sum_check(&lambda);
 }

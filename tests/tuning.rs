@@ -178,13 +178,7 @@ fn tuned_release_binaries_use_each_lambda_cpu_and_untuned_ones_do_not() {
     }
 
     // Both formats side by side, all listed in SHA256SUMS.
-    let check = Command::new("sha256sum")
-        .args(["-c", "SHA256SUMS"])
-        .current_dir(&tuned)
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
-    assert_eq!(String::from_utf8_lossy(&check.stdout).lines().count(), 12);
+    assert_eq!(sha256sum_check(&tuned), 12);
 
     // The tuned functions run: Haswell code on this x86_64 host, Neoverse code under qemu.
     let cargo_lambda = cargo_lambda();

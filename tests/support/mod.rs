@@ -183,6 +183,29 @@ pub fn manifest(lambda_dir: &Path) -> serde_json::Value {
     serde_json::from_str(&text).expect("manifest.json is JSON")
 }
 
+/// The artifact paths a lambda dir's manifest.json records, in its order.
+pub fn recorded_paths(lambda_dir: &Path) -> Vec<String> {
+    manifest(lambda_dir)["artifacts"]
+        .as_array()
+        .expect("an artifact list")
+        .iter()
+        .map(|a| a["path"].as_str().expect("a path").to_owned())
+        .collect()
+}
+
+/// Runs `sha256sum -c SHA256SUMS` in a lambda dir, as a user would; asserts every file
+/// matches and returns how many were checked.
+pub fn sha256sum_check(lambda_dir: &Path) -> usize {
+    let check = Command::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(lambda_dir)
+        .output()
+        .expect("running sha256sum");
+    let listing = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "sha256sum -c failed:\n{listing}");
+    listing.lines().count()
+}
+
 /// Entry names and unix modes of a zip.
 pub fn zip_entries(path: &Path) -> Vec<(String, u32)> {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
