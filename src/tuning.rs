@@ -27,6 +27,9 @@ const PROFILE_DEFAULTS: [(&str, &str); 4] = [
     ("panic", "\"abort\""),
 ];
 
+/// Cargo's environment form of `[profile.release]` keys.
+const PROFILE_VAR_PREFIX: &str = "CARGO_PROFILE_RELEASE_";
+
 /// The variables through which cargo takes rustflags for every target at once.
 const ENV_RUSTFLAGS: [&str; 2] = ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS"];
 
@@ -182,12 +185,10 @@ impl ReleaseProfile {
             .and_then(|r| r.as_table())
             .cloned()
             .unwrap_or_default();
-        let env = ["STRIP", "LTO", "CODEGEN_UNITS", "PANIC", "DEBUG"]
+        let env = env
             .iter()
-            .filter_map(|key| {
-                let var = format!("CARGO_PROFILE_RELEASE_{key}");
-                env.get(&var).map(|value| (var, value.to_owned()))
-            })
+            .filter(|(var, _)| var.starts_with(PROFILE_VAR_PREFIX))
+            .map(|(var, value)| (var.to_owned(), value.to_owned()))
             .collect();
         Ok(ReleaseProfile {
             manifest: workspace_manifest.to_path_buf(),
@@ -196,28 +197,30 @@ impl ReleaseProfile {
         })
     }
 
+    /// The value `key` is set to, if anything sets it, and what does (the variable wins, as
+    /// in cargo).
+    fn setting(&self, key: &str) -> Option<(String, toml::Value)> {
+        let var = format!("{PROFILE_VAR_PREFIX}{}", key.to_ascii_uppercase().replace('-', "_"));
+        if let Some(value) = self.env.get(&var) {
+            return Some((format!("env {var}={value}"), toml::Value::String(value.clone())));
+        }
+        let value = self.table.get(key)?;
+        let by = format!("[profile.release] in {} sets {key} = {value}", self.manifest.display());
+        Some((by, value.clone()))
+    }
+
     /// What already sets `key`, if anything.
     fn set_by(&self, key: &str) -> Option<String> {
-        let var = format!("CARGO_PROFILE_RELEASE_{}", key.to_ascii_uppercase().replace('-', "_"));
-        if let Some(value) = self.env.get(&var) {
-            return Some(format!("env {var}={value}"));
-        }
-        self.table
-            .get(key)
-            .map(|value| format!("[profile.release] in {} sets {key} = {value}", self.manifest.display()))
+        self.setting(key).map(|(by, _)| by)
     }
 
     /// Why symbols must stay, if they must: a profile that sets `strip` itself, or asks for
     /// debug info (which stripping would throw away; cargo-lambda keeps it too).
     fn keeps_symbols(&self) -> Option<String> {
         self.set_by("strip").or_else(|| {
-            let debug = self.set_by("debug")?;
-            let value = self
-                .env
-                .get("CARGO_PROFILE_RELEASE_DEBUG")
-                .map(|v| toml::Value::String(v.clone()))
-                .or_else(|| self.table.get("debug").cloned())?;
-            debug_enabled(&value).then_some(debug)
+            self.setting("debug")
+                .filter(|(_, value)| debug_enabled(value))
+                .map(|(by, _)| by)
         })
     }
 }
@@ -232,13 +235,14 @@ fn debug_enabled(value: &toml::Value) -> bool {
     }
 }
 
-/// The tuning of an invocation building `targets` with the release profile.
+/// The tuning of an invocation building `targets` with the release profile, with each
+/// target's own flags from `user_flags`.
 pub fn tune(
     targets: &[Target],
     why: String,
     profile: &ReleaseProfile,
-    user_flags: &dyn Fn(&str) -> UserFlags,
-) -> Tuning {
+    user_flags: &dyn Fn(&str) -> anyhow::Result<UserFlags>,
+) -> anyhow::Result<Tuning> {
     let mut tuning = Tuning {
         applied: true,
         why,
@@ -263,7 +267,7 @@ pub fn tune(
     }
     for target in targets {
         let triple = target.triple();
-        let user = user_flags(&triple);
+        let user = user_flags(&triple)?;
         let named = user.flags.iter().find(|f| f.contains("target-cpu"));
         let (cpu, why) = match named {
             Some(flag) => (
@@ -290,11 +294,8 @@ pub fn tune(
         };
         let from_env = matches!(user.source, FlagsSource::Env | FlagsSource::EncodedEnv);
         if from_env && !config_rustflags.is_empty() {
-            for var in ENV_RUSTFLAGS {
-                if !tuning.env_remove.iter().any(|v| v == var) {
-                    tuning.env_remove.push(var.to_owned());
-                }
-            }
+            // The env flags are the same for every target, so either all targets get here or none.
+            tuning.env_remove = ENV_RUSTFLAGS.map(String::from).to_vec();
             if !user.shadowed.is_empty() {
                 tuning.warnings.push(format!(
                     "{} and cargo config target.{triple}.rustflags ({}) are both set: cargo would use only the first, but to give each target its Lambda CPU lambda-build passes the first per target and cargo then adds the config's too; unset one of them, or name a target-cpu in {0}",
@@ -314,7 +315,7 @@ pub fn tune(
             },
         );
     }
-    tuning
+    Ok(tuning)
 }
 
 /// The user's rustflags per target, found the way cargo finds them.
@@ -378,16 +379,8 @@ impl RustflagsConfig {
 /// Fills in the details of every tuned invocation of the plan.
 pub fn apply(plan: &mut Plan, profile: &ReleaseProfile, flags: &RustflagsConfig) -> anyhow::Result<()> {
     for invocation in plan.invocations.iter_mut().filter(|i| i.tuning.applied) {
-        let mut user = BTreeMap::new();
-        for target in &invocation.targets {
-            let triple = target.triple();
-            let found = flags.for_target(&triple)?;
-            user.insert(triple, found);
-        }
         let why = std::mem::take(&mut invocation.tuning.why);
-        invocation.tuning = tune(&invocation.targets, why, profile, &|t| {
-            user.get(t).cloned().unwrap_or_else(UserFlags::none)
-        });
+        invocation.tuning = tune(&invocation.targets, why, profile, &|t| flags.for_target(t))?;
     }
     Ok(())
 }
@@ -411,13 +404,23 @@ mod tests {
         }
     }
 
+    /// [`tune`] with a flags lookup that cannot fail.
+    fn tune_ok(
+        targets: &[Target],
+        why: String,
+        profile: &ReleaseProfile,
+        user_flags: &dyn Fn(&str) -> UserFlags,
+    ) -> Tuning {
+        tune(targets, why, profile, &|t| Ok(user_flags(t))).unwrap()
+    }
+
     fn applied(tuning: &Tuning) -> Vec<&str> {
         tuning.profile.iter().filter(|s| s.applied).map(|s| s.key).collect()
     }
 
     #[test]
     fn all_four_profile_defaults_apply_to_a_workspace_that_sets_none() {
-        let tuning = tune(
+        let tuning = tune_ok(
             &[Target::x86_64()],
             "release".into(),
             &profile("[workspace]\n", &[]),
@@ -448,7 +451,7 @@ mod tests {
             ("panic = \"unwind\"", "panic"),
         ] {
             let p = profile(&format!("[workspace]\n[profile.release]\n{line}\n"), &[]);
-            let tuning = tune(&[Target::x86_64()], String::new(), &p, &|_| UserFlags::none());
+            let tuning = tune_ok(&[Target::x86_64()], String::new(), &p, &|_| UserFlags::none());
             let skipped: Vec<_> = tuning.profile.iter().filter(|s| !s.applied).collect();
             assert_eq!(skipped.len(), 1, "{line}");
             assert_eq!(skipped[0].key, key, "{line}");
@@ -460,18 +463,21 @@ mod tests {
         }
         // Debug info turned off keeps the strip default.
         let p = profile("[profile.release]\ndebug = 0\n", &[]);
-        assert_eq!(applied(&tune(&[], String::new(), &p, &|_| UserFlags::none())).len(), 4);
+        assert_eq!(
+            applied(&tune_ok(&[], String::new(), &p, &|_| UserFlags::none())).len(),
+            4
+        );
     }
 
     #[test]
     fn cargo_profile_variables_count_as_setting_a_key() {
         let p = profile("[workspace]\n", &[("CARGO_PROFILE_RELEASE_LTO", "fat")]);
-        let tuning = tune(&[], String::new(), &p, &|_| UserFlags::none());
+        let tuning = tune_ok(&[], String::new(), &p, &|_| UserFlags::none());
         assert_eq!(applied(&tuning), ["strip", "codegen-units", "panic"]);
         assert_eq!(tuning.profile[1].why, "skipped: env CARGO_PROFILE_RELEASE_LTO=fat");
         let p = profile("[workspace]\n", &[("CARGO_PROFILE_RELEASE_DEBUG", "true")]);
         assert_eq!(
-            applied(&tune(&[], String::new(), &p, &|_| UserFlags::none())),
+            applied(&tune_ok(&[], String::new(), &p, &|_| UserFlags::none())),
             ["lto", "codegen-units", "panic"]
         );
     }
@@ -479,7 +485,7 @@ mod tests {
     #[test]
     fn two_targets_in_one_invocation_each_get_their_own_cpu() {
         let p = profile("[workspace]\n", &[]);
-        let tuning = tune(&[Target::x86_64(), Target::arm64()], String::new(), &p, &|_| {
+        let tuning = tune_ok(&[Target::x86_64(), Target::arm64()], String::new(), &p, &|_| {
             UserFlags::none()
         });
         let args = tuning.config_args();
@@ -502,7 +508,7 @@ mod tests {
         let both = [Target::x86_64(), Target::arm64()];
         // RUSTFLAGS: cargo would ignore per-target config, so the variable is removed and its
         // flags go to every target, each with its CPU.
-        let env = tune(&both, String::new(), &p, &|_| {
+        let env = tune_ok(&both, String::new(), &p, &|_| {
             flags(FlagsSource::Env, &["--cfg", "foo"])
         });
         assert_eq!(env.env_remove, ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS"]);
@@ -515,7 +521,7 @@ mod tests {
             ["--cfg", "foo", "-C", "target-cpu=neoverse-n1"]
         );
         // RUSTFLAGS naming a CPU: nothing changes, the variable stays.
-        let named = tune(&both, String::new(), &p, &|_| {
+        let named = tune_ok(&both, String::new(), &p, &|_| {
             flags(FlagsSource::Env, &["-C", "target-cpu=native"])
         });
         assert!(named.env_remove.is_empty());
@@ -532,7 +538,7 @@ mod tests {
         assert_eq!(named.config_args().len(), 4, "profile settings only");
         // Config target flags: cargo joins ours after them, so only the CPU is passed; a CPU
         // named for one target leaves the other target's default.
-        let config = tune(&both, String::new(), &p, &|t| match t {
+        let config = tune_ok(&both, String::new(), &p, &|t| match t {
             "x86_64-unknown-linux-gnu" => flags(FlagsSource::TargetConfig, &["-Ctarget-cpu=znver3"]),
             _ => flags(FlagsSource::TargetConfig, &["--cfg", "bar"]),
         });
@@ -542,7 +548,7 @@ mod tests {
             ["-C", "target-cpu=neoverse-n1"]
         );
         // build.rustflags stop applying once a target has flags: they are repeated.
-        let build = tune(&[Target::arm64()], String::new(), &p, &|_| {
+        let build = tune_ok(&[Target::arm64()], String::new(), &p, &|_| {
             flags(FlagsSource::BuildConfig, &["-Cforce-frame-pointers=yes"])
         });
         assert_eq!(
@@ -553,9 +559,16 @@ mod tests {
     }
 
     #[test]
+    fn a_cargo_config_that_cannot_be_read_is_an_error_not_missing_flags() {
+        let p = profile("[workspace]\n", &[]);
+        let err = tune(&[Target::x86_64()], String::new(), &p, &|_| anyhow::bail!("bad cfg")).unwrap_err();
+        assert_eq!(err.to_string(), "bad cfg");
+    }
+
+    #[test]
     fn env_flags_over_config_target_flags_are_warned_about() {
         let p = profile("[workspace]\n", &[]);
-        let tuning = tune(&[Target::x86_64()], String::new(), &p, &|_| UserFlags {
+        let tuning = tune_ok(&[Target::x86_64()], String::new(), &p, &|_| UserFlags {
             shadowed: vec!["--cfg".into(), "file".into()],
             ..flags(FlagsSource::Env, &["--cfg", "env"])
         });
