@@ -3,7 +3,9 @@
 //! Data flows one way, one module per stage: [`config`] (settings with provenance) →
 //! [`discover`] (functions and extensions) → [`plan`] (invocations and artifacts) →
 //! [`toolchain`] (Zig, Rust targets) → [`compile`] (a [`compile::Compiler`] per backend) →
-//! [`gate`] (will each binary start on its Lambda runtime?) → [`package`] (reproducible zips, atomic writes) → [`record`] (SHA256SUMS, manifest.json).
+//! [`gate`] (will each binary start on its Lambda runtime?) → [`package`] (reproducible zips,
+//! staged) → [`record`] (SHA256SUMS, manifest.json) → [`lambda_dir`] (all of a run's files
+//! renamed into place at once, one writer at a time).
 //! [`run`] strings them together; `main` only parses and maps errors to exit codes.
 
 pub mod ci;
@@ -12,7 +14,10 @@ pub mod compile;
 pub mod config;
 pub mod discover;
 pub mod error;
+pub mod files;
 pub mod gate;
+pub mod includes;
+pub mod lambda_dir;
 pub mod merge;
 pub mod package;
 pub mod plan;

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::ci;
 use crate::cli::EnvVars;
 use crate::error::{Error, Result};
-use crate::package::write_atomic;
+use crate::lambda_dir;
 use crate::record::{self, CHECKSUMS, MANIFEST, Manifest, Record};
 
 /// One artifact to copy, with where it came from.
@@ -65,12 +65,22 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest> {
             }
         }
     }
+    let locked = lambda_dir::lock(out, || {
+        eprintln!("lambda-build: waiting for another run writing to {}", out.display())
+    })?;
+    let mut staged = Vec::new();
     for source in merged.values() {
         let mode = if source.record.format == "binary" { 0o755 } else { 0o644 };
-        write_atomic(&out.join(&source.record.path), &source.bytes, mode)?;
+        staged.push(lambda_dir::stage(
+            locked.path(),
+            &source.record.path,
+            &source.bytes,
+            mode,
+        )?);
     }
     let manifest = Manifest::of(merged.into_values().map(|s| s.record).collect());
-    record::write(out, &manifest)?;
+    staged.extend(record::stage(locked.path(), &manifest)?);
+    lambda_dir::commit(staged)?;
     Ok(manifest)
 }
 

@@ -8,10 +8,13 @@ use anyhow::Context;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use crate::config::Source;
 use crate::discover::Kind;
 use crate::error::{Error, Result};
+use crate::files::{self, Links};
 use crate::gate::Gated;
-use crate::package::{Packaged, Previous, write_atomic};
+use crate::lambda_dir::{self, Staged};
+use crate::package::{Packaged, Previous};
 use crate::plan::Plan;
 
 /// The manifest file name.
@@ -147,17 +150,25 @@ pub fn checksums(manifest: &Manifest) -> String {
         .collect()
 }
 
-/// Writes `SHA256SUMS` and `manifest.json` into the lambda dir, atomically.
-pub fn write(lambda_dir: &Path, manifest: &Manifest) -> anyhow::Result<()> {
+/// `SHA256SUMS` and `manifest.json`, staged in the lambda dir to be committed after the
+/// artifacts they describe.
+pub fn stage(lambda_dir: &Path, manifest: &Manifest) -> anyhow::Result<Vec<Staged>> {
     let json = serde_json::to_string_pretty(manifest).context("serializing the manifest")? + "\n";
-    write_atomic(&lambda_dir.join(CHECKSUMS), checksums(manifest).as_bytes(), 0o644)?;
-    write_atomic(&lambda_dir.join(MANIFEST), json.as_bytes(), 0o644)
+    Ok(vec![
+        lambda_dir::stage(lambda_dir, CHECKSUMS, checksums(manifest).as_bytes(), 0o644)?,
+        lambda_dir::stage(lambda_dir, MANIFEST, json.as_bytes(), 0o644)?,
+    ])
 }
 
-/// The manifest an earlier run left in the lambda dir, if it is there and readable.
+/// The largest `manifest.json` read back (a manifest of thousands of artifacts is far smaller).
+const MANIFEST_LIMIT: u64 = 64 << 20;
+
+/// The manifest an earlier lambda-build run left in the lambda dir: `None` when there is none,
+/// or when the file there is not one lambda-build wrote (not a regular file, not its JSON).
 pub fn previous_manifest(lambda_dir: &Path) -> Option<Manifest> {
-    let text = std::fs::read_to_string(lambda_dir.join(MANIFEST)).ok()?;
-    serde_json::from_str(&text).ok()
+    let bytes = files::read_regular(&lambda_dir.join(MANIFEST), Links::Refuse, MANIFEST_LIMIT).ok()?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
+    (manifest.tool.name == env!("CARGO_PKG_NAME")).then_some(manifest)
 }
 
 /// What an earlier run wrote, by path, for the packager to reuse unchanged files.
@@ -192,29 +203,104 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-/// Refuses a run that would overwrite an artifact an earlier run built for another target (with
-/// one target the layout has no arch folder, so an x86_64 and an arm64 run share paths).
-pub fn check_previous(plan: &Plan, previous: Option<&Manifest>) -> Result<()> {
-    let Some(previous) = previous else {
-        return Ok(());
-    };
-    let by_path: BTreeMap<&str, &Record> = previous.artifacts.iter().map(|r| (r.path.as_str(), r)).collect();
-    for artifact in &plan.artifacts {
-        for output in &artifact.outputs {
-            let Some(old) = by_path.get(output.path.as_str()) else {
-                continue;
-            };
-            if old.arch != artifact.target.arch.lambda_name() && plan.lambda_dir.join(&output.path).exists() {
-                return Err(Error::usage(format!(
-                    "{} holds the {} build from an earlier run and this {} build would overwrite it; build both targets in one run (--x86-64 --arm64, which puts each under its arch folder) or use another --lambda-dir",
-                    plan.lambda_dir.join(&output.path).display(),
-                    old.arch,
-                    artifact.target.arch.lambda_name()
-                )));
-            }
+/// Checks what a run would replace in the lambda dir, before anything compiles and again under
+/// the lambda dir's lock:
+/// - an artifact an earlier run built for another target is never overwritten (with one target
+///   the layout has no arch folder, so an x86_64 and an arm64 run share paths);
+/// - a symlink, folder or special file where the run writes (or in the folders above) is refused,
+///   so nothing is written outside the lambda dir or through someone else's link;
+/// - a regular file no lambda-build manifest there records is someone else's: with `foreign`
+///   = `Some(source)` (a lambda dir the user named) that is a usage error naming the input; with
+///   `None` (the default dir inside cargo's target dir, build output like the rest of it, where
+///   `cargo lambda build` writes the same paths) it is replaced, and the warnings say so.
+pub fn check_previous(plan: &Plan, previous: Option<&Manifest>, foreign: Option<&Source>) -> Result<Vec<String>> {
+    let by_path: BTreeMap<&str, &Record> = previous
+        .map(|p| p.artifacts.iter().map(|r| (r.path.as_str(), r)).collect())
+        .unwrap_or_default();
+    let dir = &plan.lambda_dir;
+    let mut theirs = Vec::new();
+    let outputs = plan
+        .artifacts
+        .iter()
+        .flat_map(|a| a.outputs.iter().map(move |o| (o.path.as_str(), Some(a))));
+    for (path, artifact) in outputs.chain([(CHECKSUMS, None), (MANIFEST, None)]) {
+        match existing(dir, path)? {
+            Existing::Nothing => continue,
+            Existing::File if artifact.is_none() && previous.is_some() => continue,
+            Existing::File => {}
+        }
+        let (Some(artifact), Some(old)) = (artifact, by_path.get(path)) else {
+            theirs.push(path);
+            continue;
+        };
+        if old.arch != artifact.target.arch.lambda_name() {
+            return Err(Error::usage(format!(
+                "{} holds the {} build from an earlier run and this {} build would overwrite it; build both targets in one run (--x86-64 --arm64, which puts each under its arch folder) or use another --lambda-dir",
+                dir.join(path).display(),
+                old.arch,
+                artifact.target.arch.lambda_name()
+            )));
         }
     }
-    Ok(())
+    let Some((first, rest)) = theirs.split_first() else {
+        return Ok(Vec::new());
+    };
+    let more = match rest.len() {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    match foreign {
+        Some(source) => Err(Error::usage(format!(
+            "lambda dir {} (from {source}) holds {first}{more}, which no lambda-build manifest.json there records; lambda-build replaces only files it wrote. Accepted: an empty or new folder, or one an earlier lambda-build run wrote; remove those files or choose another --lambda-dir",
+            dir.display()
+        ))),
+        None => Ok(theirs
+            .iter()
+            .map(|path| {
+                format!(
+                    "replacing {}, which lambda-build did not write",
+                    dir.join(path).display()
+                )
+            })
+            .collect()),
+    }
+}
+
+/// What is at a path a run writes.
+enum Existing {
+    Nothing,
+    File,
+}
+
+/// What is at `dir/relative`: nothing, or a regular file behind real folders; anything else in
+/// the way is a usage error.
+fn existing(dir: &Path, relative: &str) -> Result<Existing> {
+    let mut path = dir.to_path_buf();
+    let parts: Vec<&str> = relative.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        path.push(part);
+        let last = i + 1 == parts.len();
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::Nothing),
+            Err(err) => {
+                return Err(Error::usage(format!(
+                    "cannot write {} into the lambda dir: {err}; accepted: a lambda dir that is a folder",
+                    dir.join(relative).display()
+                )));
+            }
+        };
+        let fits = if last { meta.is_file() } else { meta.is_dir() };
+        if !fits {
+            return Err(Error::usage(format!(
+                "{} is {}, where lambda-build writes {}; remove it or choose another --lambda-dir",
+                path.display(),
+                files::kind_of(&meta.file_type()),
+                if last { "a file" } else { "a folder" }
+            )));
+        }
+    }
+    Ok(Existing::File)
 }
 
 /// Lower-case hex.

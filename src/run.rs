@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::plan::{self, CargoFlags, Plan, Selected};
 use crate::progress::{Phase, Progress, human_duration};
 use crate::record::{self, Manifest};
-use crate::{ci, compile, gate, package, print_config, toolchain, tuning, upload};
+use crate::{ci, compile, gate, includes, lambda_dir, package, print_config, toolchain, tuning, upload};
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -40,6 +40,8 @@ pub struct Resolved {
     pub binaries: Vec<discover::Binary>,
     /// The plan.
     pub plan: Plan,
+    /// Each artifact's include files (by index into the plan's artifacts), listed and checked.
+    pub includes: Vec<Vec<includes::IncludeFile>>,
     /// The upload after the build, checked before anything compiles.
     pub upload: Option<upload::Release>,
 }
@@ -76,8 +78,17 @@ fn build(
     }
     let plan = &resolved.plan;
     let stamp = zip_stamp(env)?;
-    let previous = record::previous_manifest(&plan.lambda_dir);
-    record::check_previous(plan, previous.as_ref())?;
+    let foreign = resolved
+        .run
+        .lambda_dir
+        .value
+        .as_ref()
+        .map(|_| &resolved.run.lambda_dir.source);
+    let replaced = {
+        // Under the lock when the folder exists, so a run committing there is not caught halfway.
+        let _locked = lambda_dir::lock_existing(&plan.lambda_dir)?;
+        record::check_previous(plan, record::previous_manifest(&plan.lambda_dir).as_ref(), foreign)?
+    };
 
     let toolchain = provision(&resolved, env, cwd, progress)?;
     if resolved.run.toolchain_only.value {
@@ -123,17 +134,32 @@ fn build(
         Phase::Package,
         &format!("{outputs} files into {}", plan.lambda_dir.display()),
     );
+    let locked = lambda_dir::lock(&plan.lambda_dir, || {
+        progress.note(&format!(
+            "waiting for another lambda-build run writing to {}",
+            plan.lambda_dir.display()
+        ))
+    })?;
+    // Read again under the lock: another run may have changed the folder while this one compiled.
+    let previous = record::previous_manifest(&plan.lambda_dir);
+    record::check_previous(plan, previous.as_ref(), foreign)?;
+    for warning in &replaced {
+        warn(actions, "lambda dir", warning);
+    }
     let steps = progress.steps(outputs, "artifacts");
     let reusable = record::previous_outputs(previous.as_ref());
-    let packaged = package::package(plan, &built, stamp, &reusable, &|p| {
-        steps.done(if p.reused { "unchanged" } else { "wrote" }, &p.path)
+    let (packaged, mut staged) = package::package(plan, &built, &resolved.includes, stamp, &reusable, &|p| {
+        steps.done(if p.reused { "unchanged" } else { "staged" }, &p.path)
     })?;
     steps.finish();
     let warnings = package::size_warnings(&packaged);
 
     progress.phase(Phase::Record, "SHA256SUMS and manifest.json");
     let manifest = record::manifest(plan, &packaged, &gated);
-    record::write(&plan.lambda_dir, &manifest)?;
+    // Every artifact and then the records, renamed into place together.
+    staged.extend(record::stage(&plan.lambda_dir, &manifest)?);
+    lambda_dir::commit(staged)?;
+    drop(locked);
 
     let phases = progress.phase_times();
     let times: Vec<String> = phases
@@ -374,6 +400,8 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         let flags = tuning::RustflagsConfig::load(cwd, env)?;
         tuning::apply(&mut plan, &profile, &flags)?;
     }
+    let bounds = includes::Bounds::new(&workspace_root, &plan.lambda_dir);
+    let includes = includes::list_all(plan.artifacts.iter().map(|a| a.include.as_slice()), &bounds)?;
     let upload = upload::resolve(
         run.upload.value.as_deref().map(|u| (u, &run.upload.source)),
         run.release_tag.value.as_deref().map(|t| (t, &run.release_tag.source)),
@@ -387,6 +415,7 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         packages,
         binaries,
         plan,
+        includes,
         upload,
     })
 }

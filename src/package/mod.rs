@@ -1,21 +1,21 @@
-//! Packaging: each built binary copied and/or zipped into the lambda dir. Every file is written
-//! under a temporary name and renamed into place, so a reader never sees half a file and a
-//! failure leaves what was there before.
+//! Packaging: each built binary copied and/or zipped, staged in the lambda dir under temporary
+//! names. Nothing is renamed into place here: the run commits every staged file together with
+//! the records ([`crate::lambda_dir`]), so a failure leaves what was there before.
 
 pub mod zip;
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 
 use crate::compile::Built;
-use crate::config::{Include, OutputFormat};
+use crate::config::OutputFormat;
 use crate::discover::Kind;
+use crate::files::{self, Links, ReadError};
+use crate::includes::IncludeFile;
+use crate::lambda_dir::{self, Staged};
 use crate::plan::{Artifact, Plan};
 use crate::progress::human_size;
 use zip::{Entry, Stamp};
@@ -72,28 +72,6 @@ pub fn size_warnings(packaged: &[Packaged]) -> Vec<String> {
         .collect()
 }
 
-/// Writes `bytes` to `path` atomically with `mode`: a temporary file in the same folder, then a
-/// rename, so `path` holds either the old or the new contents, never a mix.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
-    let dir = path.parent().context("an output path has no folder")?;
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .with_context(|| format!("writing {}", tmp.path().display()))?;
-    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))?;
-    tmp.persist(path)
-        .with_context(|| format!("renaming into {}", path.display()))?;
-    Ok(())
-}
-
 /// Packages every artifact of the plan from the binaries cargo reported, in parallel.
 ///
 /// An output whose file an earlier run made from the same inputs (`previous`, by path) and which
@@ -102,20 +80,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> 
 pub fn package(
     plan: &Plan,
     built: &Built,
+    includes: &[Vec<IncludeFile>],
     stamp: Stamp,
     previous: &BTreeMap<String, Previous>,
     on_done: &(dyn Fn(&Packaged) + Sync),
-) -> anyhow::Result<Vec<Packaged>> {
-    let results: Vec<anyhow::Result<Vec<Packaged>>> = std::thread::scope(|scope| {
+) -> anyhow::Result<(Vec<Packaged>, Vec<Staged>)> {
+    type One = anyhow::Result<(Vec<Packaged>, Vec<Staged>)>;
+    let results: Vec<One> = std::thread::scope(|scope| {
         let handles: Vec<_> = plan
             .artifacts
             .iter()
             .enumerate()
             .map(|(index, artifact)| {
+                let files = includes.get(index).map(Vec::as_slice).unwrap_or_default();
                 scope.spawn(move || {
-                    let outputs = package_one(plan, index, artifact, built, stamp, previous)?;
+                    let (outputs, staged) = package_one(plan, index, artifact, built, files, stamp, previous)?;
                     outputs.iter().for_each(on_done);
-                    Ok(outputs)
+                    Ok((outputs, staged))
                 })
             })
             .collect();
@@ -127,21 +108,25 @@ pub fn package(
             })
             .collect()
     });
-    let mut packaged = Vec::new();
+    let (mut packaged, mut staged) = (Vec::new(), Vec::new());
     for result in results {
-        packaged.extend(result?);
+        let (outputs, files) = result?;
+        packaged.extend(outputs);
+        staged.extend(files);
     }
-    Ok(packaged)
+    Ok((packaged, staged))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn package_one(
     plan: &Plan,
     index: usize,
     artifact: &Artifact,
     built: &Built,
+    includes: &[IncludeFile],
     stamp: Stamp,
     previous: &BTreeMap<String, Previous>,
-) -> anyhow::Result<Vec<Packaged>> {
+) -> anyhow::Result<(Vec<Packaged>, Vec<Staged>)> {
     let source = built.get(&artifact.built_key()).with_context(|| {
         format!(
             "cargo did not report building {} for {} (expected at {}); nothing stale is packaged",
@@ -150,8 +135,11 @@ fn package_one(
             artifact.binary.display()
         )
     })?;
-    let binary = fs::read(source).with_context(|| format!("reading {}", source.display()))?;
-    let mut packaged = Vec::new();
+    let binary = files::read_regular(source, Links::Follow, UNZIPPED_LIMIT).map_err(|err| match err {
+        ReadError::TooLarge { .. } => over_limit(&artifact.name, "its binary alone"),
+        err => anyhow::Error::new(err).context(format!("reading {}", source.display())),
+    })?;
+    let (mut packaged, mut staged) = (Vec::new(), Vec::new());
     for output in &artifact.outputs {
         let path = plan.lambda_dir.join(&output.path);
         let entries = match output.format {
@@ -160,16 +148,9 @@ fn package_one(
                 data: binary.clone(),
                 mode: 0o755,
             }],
-            OutputFormat::Zip => zip_entries(artifact, &binary)?,
+            OutputFormat::Zip => zip_entries(artifact, &output.path, &binary, includes)?,
         };
         let unzipped_size: u64 = entries.iter().map(|e| e.data.len() as u64).sum();
-        if unzipped_size > UNZIPPED_LIMIT {
-            anyhow::bail!(
-                "{} would be {} unzipped, over Lambda's 250 MB ({UNZIPPED_LIMIT} bytes) limit for a function's code; nothing was written for it",
-                output.path,
-                human_size(unzipped_size)
-            );
-        }
         let inputs_sha256 = inputs_digest(output.format, &entries, stamp);
         let done = |size, sha256, reused| Packaged {
             artifact: index,
@@ -197,10 +178,17 @@ fn package_one(
                 0o644,
             ),
         };
-        write_atomic(&path, &bytes, mode)?;
+        staged.push(lambda_dir::stage(&plan.lambda_dir, &output.path, &bytes, mode)?);
         packaged.push(done(bytes.len() as u64, Sha256::digest(&bytes).into(), false));
     }
-    Ok(packaged)
+    Ok((packaged, staged))
+}
+
+/// The error for an output over Lambda's unzipped limit.
+fn over_limit(path: &str, what: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{path} would be over Lambda's 250 MB ({UNZIPPED_LIMIT} bytes) limit for a function's code unzipped ({what}); nothing was written"
+    )
 }
 
 /// Digest of everything that decides an output's bytes: the tool version, the format, the zip
@@ -213,29 +201,30 @@ pub fn inputs_digest(format: OutputFormat, entries: &[Entry], stamp: Stamp) -> [
     hasher.update(format!("{} {stamp:?}\n", format.as_str()));
     for entry in sorted {
         let data: [u8; 32] = Sha256::digest(&entry.data).into();
-        hasher.update(format!(
-            "{} {:o} {}\n",
-            entry.name,
-            entry.mode,
-            crate::record::hex(&data)
-        ));
+        hasher.update(format!("{} {:o} ", entry.name, entry.mode));
+        hasher.update(data);
+        hasher.update(b"\n");
     }
     hasher.finalize().into()
 }
 
-/// Whether the file at `path` is still exactly what an earlier run recorded.
+/// Whether the file at `path` is still exactly what an earlier run recorded (a regular file,
+/// not a symlink someone put there).
 fn intact(path: &Path, old: &Previous) -> bool {
-    let Ok(meta) = fs::metadata(path) else {
-        return false;
-    };
-    if meta.len() != old.size {
-        return false;
-    }
-    fs::read(path).is_ok_and(|bytes| <[u8; 32]>::from(Sha256::digest(&bytes)) == old.sha256)
+    files::read_regular(path, Links::Refuse, old.size)
+        .is_ok_and(|bytes| bytes.len() as u64 == old.size && <[u8; 32]>::from(Sha256::digest(&bytes)) == old.sha256)
 }
 
-/// A function zip holds `bootstrap`; an extension zip `extensions/<name>`; both hold the includes.
-fn zip_entries(artifact: &Artifact, binary: &[u8]) -> anyhow::Result<Vec<Entry>> {
+/// A function zip holds `bootstrap`; an extension zip `extensions/<name>`; both hold the
+/// includes. The sizes listed for the includes are checked against Lambda's limit before any of
+/// them is read, and each is read with its listed size as a bound.
+fn zip_entries(artifact: &Artifact, path: &str, binary: &[u8], includes: &[IncludeFile]) -> anyhow::Result<Vec<Entry>> {
+    let total = includes
+        .iter()
+        .fold(binary.len() as u64, |sum, f| sum.saturating_add(f.size));
+    if total > UNZIPPED_LIMIT {
+        return Err(over_limit(path, &format!("{} with its includes", human_size(total))));
+    }
     let name = match artifact.kind {
         Kind::Function => "bootstrap".to_owned(),
         Kind::Extension => format!("extensions/{}", artifact.name),
@@ -245,33 +234,22 @@ fn zip_entries(artifact: &Artifact, binary: &[u8]) -> anyhow::Result<Vec<Entry>>
         data: binary.to_vec(),
         mode: 0o755,
     }];
-    for include in &artifact.include {
-        add_include(&mut entries, include)?;
+    for file in includes {
+        let data = files::read_regular(&file.path, Links::Follow, file.size).map_err(|err| match err {
+            ReadError::TooLarge { .. } => anyhow::anyhow!(
+                "include {} grew while it was packaged (listed at {} bytes); nothing was written",
+                file.path.display(),
+                file.size
+            ),
+            err => anyhow::Error::new(err).context(format!("reading include {}", file.path.display())),
+        })?;
+        entries.push(Entry {
+            name: file.name.clone(),
+            data,
+            mode: file.mode,
+        });
     }
     Ok(entries)
-}
-
-fn add_include(entries: &mut Vec<Entry>, include: &Include) -> anyhow::Result<()> {
-    let mut stack: Vec<(PathBuf, String)> = vec![(include.path.clone(), include.name.clone())];
-    while let Some((path, name)) = stack.pop() {
-        let meta = fs::metadata(&path).with_context(|| format!("reading --include {}", path.display()))?;
-        if meta.is_dir() {
-            for entry in fs::read_dir(&path).with_context(|| format!("listing {}", path.display()))? {
-                let entry = entry?;
-                let child = entry.file_name().to_string_lossy().into_owned();
-                stack.push((entry.path(), format!("{name}/{child}")));
-            }
-        } else {
-            let data = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            let mode = if meta.permissions().mode() & 0o111 != 0 {
-                0o755
-            } else {
-                0o644
-            };
-            entries.push(Entry { name, data, mode });
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -303,37 +281,5 @@ mod tests {
             digest(&base, OutputFormat::Zip, Stamp::from_unix(86_400 * 365 * 40)),
             reference
         );
-    }
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temporary_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("fn/bootstrap");
-        write_atomic(&path, b"one", 0o755).unwrap();
-        write_atomic(&path, b"two", 0o755).unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"two");
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o755);
-        assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
-    }
-
-    #[test]
-    fn includes_walk_folders_and_keep_exec_bits() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join("assets/sub")).unwrap();
-        fs::write(dir.path().join("assets/a.txt"), "a").unwrap();
-        fs::write(dir.path().join("assets/sub/run.sh"), "#!/bin/sh").unwrap();
-        fs::set_permissions(dir.path().join("assets/sub/run.sh"), fs::Permissions::from_mode(0o700)).unwrap();
-        let mut entries = Vec::new();
-        add_include(
-            &mut entries,
-            &Include {
-                path: dir.path().join("assets"),
-                name: "assets".into(),
-            },
-        )
-        .unwrap();
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
-        let got: Vec<_> = entries.iter().map(|e| (e.name.as_str(), e.mode)).collect();
-        assert_eq!(got, [("assets/a.txt", 0o644), ("assets/sub/run.sh", 0o755)]);
     }
 }

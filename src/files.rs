@@ -1,0 +1,127 @@
+//! Reading files lambda-build did not write (includes, an earlier run's records, shards) as
+//! hostile input: opening never blocks (a FIFO or device is refused, not waited on), the file
+//! must be a regular file once open, and no more than a bound is ever read into memory, so a
+//! 20 GiB sparse file or a file that grows while it is read cannot exhaust the machine.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+/// Why a file could not be read as a regular file of bounded size.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// It is not a regular file (a FIFO, socket, device, folder, or a symlink when not followed).
+    #[error("is not a regular file ({0})")]
+    NotRegular(&'static str),
+    /// It holds more bytes than the caller allows.
+    #[error("is larger than {limit} bytes")]
+    TooLarge {
+        /// The bound.
+        limit: u64,
+    },
+    /// The operating system refused.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// Whether a symlink as the last path component is followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Links {
+    /// Follow it (the caller has checked where it leads).
+    Follow,
+    /// Refuse it.
+    Refuse,
+}
+
+/// Opens `path` for reading without blocking and checks that it is a regular file.
+pub fn open_regular(path: &Path, links: Links) -> Result<(File, u64), ReadError> {
+    let mut flags = libc::O_NONBLOCK;
+    if links == Links::Refuse {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+        .map_err(|err| match err.raw_os_error() {
+            Some(libc::ELOOP) => ReadError::NotRegular("a symlink"),
+            Some(libc::ENXIO) => ReadError::NotRegular("a socket or FIFO"),
+            _ => ReadError::Io(err),
+        })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular(kind_of(&meta.file_type())));
+    }
+    Ok((file, meta.len()))
+}
+
+/// Reads a whole regular file of at most `limit` bytes (checked while reading, so a file that
+/// grows after it was measured is refused too).
+pub fn read_regular(path: &Path, links: Links, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let (file, len) = open_regular(path, links)?;
+    if len > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+/// A file type in words, for errors.
+pub fn kind_of(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_dir() {
+        "a folder"
+    } else if file_type.is_symlink() {
+        "a symlink"
+    } else if file_type.is_fifo() {
+        "a FIFO"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_block_device() || file_type.is_char_device() {
+        "a device"
+    } else if file_type.is_file() {
+        "a regular file"
+    } else {
+        "an unknown kind of file"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifos_symlinks_and_large_files_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(status.success());
+        assert!(matches!(
+            read_regular(&fifo, Links::Follow, 10),
+            Err(ReadError::NotRegular("a FIFO"))
+        ));
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"0123456789").unwrap();
+        assert_eq!(read_regular(&file, Links::Refuse, 10).unwrap(), b"0123456789");
+        assert!(matches!(
+            read_regular(&file, Links::Refuse, 9),
+            Err(ReadError::TooLarge { limit: 9 })
+        ));
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert!(matches!(
+            read_regular(&link, Links::Refuse, 10),
+            Err(ReadError::NotRegular("a symlink"))
+        ));
+        assert_eq!(read_regular(&link, Links::Follow, 10).unwrap().len(), 10);
+        assert!(matches!(
+            read_regular(dir.path(), Links::Follow, 10),
+            Err(ReadError::NotRegular("a folder"))
+        ));
+    }
+}

@@ -1,0 +1,203 @@
+//! The lambda dir as a run changes it: one writer at a time, and all of a run's files or none.
+//!
+//! Two runs sharing a lambda dir (two CI steps, two packages built side by side) would otherwise
+//! interleave their zips and records, so a writer holds an advisory lock on
+//! [`LOCK`] inside the folder while it stages and commits; a second run waits for it. Every file
+//! is first written under a temporary name next to its destination ([`stage`]); only when the
+//! whole run's outputs are staged are they renamed into place, records last ([`commit`]), so a
+//! failure at any earlier step leaves the folder exactly as it was, and records never describe
+//! files that are not there.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+/// The lock file's name inside the lambda dir.
+pub const LOCK: &str = ".lambda-build.lock";
+
+/// A lambda dir this process holds the lock of; the lock is released when it is dropped.
+#[derive(Debug)]
+pub struct Locked {
+    dir: PathBuf,
+    _lock: File,
+}
+
+impl Locked {
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// Creates `dir` if needed and takes its lock, calling `on_wait` once first when another run
+/// holds it (the caller says so; the wait itself is unbounded, as a build sharing the folder
+/// finishes in its own time).
+pub fn lock(dir: &Path, on_wait: impl FnOnce()) -> anyhow::Result<Locked> {
+    fs::create_dir_all(dir).with_context(|| format!("creating the lambda dir {}", dir.display()))?;
+    let path = dir.join(LOCK);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            on_wait();
+            file.lock().with_context(|| format!("locking {}", path.display()))?;
+        }
+        Err(fs::TryLockError::Error(err)) => {
+            return Err(err).with_context(|| format!("locking {}", path.display()));
+        }
+    }
+    Ok(Locked {
+        dir: dir.to_path_buf(),
+        _lock: file,
+    })
+}
+
+/// Takes the lock of a lambda dir that already has a lock file, without creating anything: for
+/// reading the folder consistently before a build (a folder without a lock file has no writer).
+pub fn lock_existing(dir: &Path) -> anyhow::Result<Option<File>> {
+    let path = dir.join(LOCK);
+    let file = match File::options().write(true).open(&path) {
+        Ok(file) => file,
+        Err(_) => return Ok(None),
+    };
+    file.lock().with_context(|| format!("locking {}", path.display()))?;
+    Ok(Some(file))
+}
+
+/// A file written under a temporary name beside its destination, waiting for [`commit`].
+/// Dropped without a commit, the temporary file is removed.
+#[derive(Debug)]
+pub struct Staged {
+    temp: tempfile::TempPath,
+    dest: PathBuf,
+}
+
+/// Writes `bytes` with `mode` under a temporary name next to `dir/relative`. The folders below
+/// `dir` are created as needed and must be real folders: a symlink or a file there (left by
+/// someone else) is refused, so nothing is ever written outside the lambda dir.
+pub fn stage(dir: &Path, relative: &str, bytes: &[u8], mode: u32) -> anyhow::Result<Staged> {
+    let dest = dir.join(relative);
+    let parent = real_folders(dir, relative)?;
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(&parent)
+        .with_context(|| format!("creating a temporary file in {}", parent.display()))?;
+    temp.write_all(bytes)
+        .with_context(|| format!("writing {}", temp.path().display()))?;
+    fs::set_permissions(temp.path(), fs::Permissions::from_mode(mode))
+        .with_context(|| format!("setting the mode of {}", temp.path().display()))?;
+    Ok(Staged {
+        temp: temp.into_temp_path(),
+        dest,
+    })
+}
+
+/// Renames every staged file into place, in order (put the records last).
+pub fn commit(staged: Vec<Staged>) -> anyhow::Result<()> {
+    for file in staged {
+        let dest = file.dest;
+        file.temp
+            .persist(&dest)
+            .with_context(|| format!("renaming into {}", dest.display()))?;
+    }
+    Ok(())
+}
+
+/// Stages and commits one file at once (for writers with a single file).
+pub fn write_one(dir: &Path, relative: &str, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
+    commit(vec![stage(dir, relative, bytes, mode)?])
+}
+
+/// Creates the folders of `relative` below `dir`, refusing anything that is not a real folder,
+/// and returns the innermost one. `relative` must be a plain relative path.
+fn real_folders(dir: &Path, relative: &str) -> anyhow::Result<PathBuf> {
+    let path = Path::new(relative);
+    let plain = !relative.is_empty() && path.components().all(|c| matches!(c, Component::Normal(_)));
+    if !plain {
+        bail!(
+            "refusing to write {relative:?} into {}: not a plain relative path",
+            dir.display()
+        );
+    }
+    let mut folder = dir.to_path_buf();
+    let parts: Vec<Component<'_>> = path.components().collect();
+    for part in &parts[..parts.len() - 1] {
+        folder.push(part);
+        match fs::symlink_metadata(&folder) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(meta) => bail!(
+                "{} is {}, not a folder lambda-build wrote; remove it or use another --lambda-dir",
+                folder.display(),
+                crate::files::kind_of(&meta.file_type())
+            ),
+            Err(_) => {
+                fs::create_dir(&folder).with_context(|| format!("creating {}", folder.display()))?;
+            }
+        }
+    }
+    Ok(folder)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staged_files_appear_only_on_commit_and_vanish_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = stage(dir.path(), "fn/bootstrap", b"one", 0o755).unwrap();
+        let dropped = stage(dir.path(), "other/bootstrap.zip", b"two", 0o644).unwrap();
+        assert!(!dir.path().join("fn/bootstrap").exists());
+        drop(dropped);
+        commit(vec![kept]).unwrap();
+        assert_eq!(fs::read(dir.path().join("fn/bootstrap")).unwrap(), b"one");
+        let mode = fs::metadata(dir.path().join("fn/bootstrap"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o755);
+        assert_eq!(fs::read_dir(dir.path().join("other")).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(dir.path().join("fn")).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn symlinked_folders_and_odd_paths_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("fn")).unwrap();
+        let err = stage(dir.path(), "fn/bootstrap", b"x", 0o755).unwrap_err();
+        assert!(err.to_string().contains("a symlink"), "{err}");
+        for odd in ["../x", "/abs", "", "a/../../b"] {
+            assert!(stage(dir.path(), odd, b"x", 0o644).is_err(), "{odd}");
+        }
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_second_lock_waits_for_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock(dir.path(), || panic!("nobody holds it yet")).unwrap();
+        let waited = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let second = s.spawn(|| lock(dir.path(), || waited.store(true, std::sync::atomic::Ordering::SeqCst)));
+            while !waited.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            drop(first);
+            second.join().unwrap().unwrap();
+        });
+    }
+}
