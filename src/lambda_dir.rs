@@ -1,8 +1,9 @@
 //! The lambda dir as a run changes it: one writer at a time, and all of a run's files or none.
 //!
 //! Two runs sharing a lambda dir (two CI steps, two packages built side by side) would otherwise
-//! interleave their zips and records, so a writer holds an advisory lock on
-//! [`LOCK`] inside the folder while it stages and commits; a second run waits for it. Every file
+//! interleave their zips and records, so a writer holds an advisory lock (`flock`) on the folder
+//! itself while it stages and commits; a second run waits for it. Locking the folder, not a lock
+//! file in it, leaves nothing behind that tools reading the folder (SAM, CDK) would pick up. Every file
 //! is first written under a temporary name next to its destination ([`stage`]); only when the
 //! whole run's outputs are staged are they renamed into place, records last ([`commit`]), so a
 //! failure at any earlier step leaves the folder exactly as it was, and records never describe
@@ -14,9 +15,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, bail};
-
-/// The lock file's name inside the lambda dir.
-pub const LOCK: &str = ".lambda-build.lock";
 
 /// A lambda dir this process holds the lock of; the lock is released when it is dropped.
 #[derive(Debug)]
@@ -37,21 +35,15 @@ impl Locked {
 /// finishes in its own time).
 pub fn lock(dir: &Path, on_wait: impl FnOnce()) -> anyhow::Result<Locked> {
     fs::create_dir_all(dir).with_context(|| format!("creating the lambda dir {}", dir.display()))?;
-    let path = dir.join(LOCK);
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
+    let file = File::open(dir).with_context(|| format!("opening {}", dir.display()))?;
     match file.try_lock() {
         Ok(()) => {}
         Err(fs::TryLockError::WouldBlock) => {
             on_wait();
-            file.lock().with_context(|| format!("locking {}", path.display()))?;
+            file.lock().with_context(|| format!("locking {}", dir.display()))?;
         }
         Err(fs::TryLockError::Error(err)) => {
-            return Err(err).with_context(|| format!("locking {}", path.display()));
+            return Err(err).with_context(|| format!("locking {}", dir.display()));
         }
     }
     Ok(Locked {
@@ -60,15 +52,14 @@ pub fn lock(dir: &Path, on_wait: impl FnOnce()) -> anyhow::Result<Locked> {
     })
 }
 
-/// Takes the lock of a lambda dir that already has a lock file, without creating anything: for
-/// reading the folder consistently before a build (a folder without a lock file has no writer).
+/// Takes the lock of a lambda dir that exists, creating nothing: for reading the folder
+/// consistently before a build (a folder that does not exist has no writer).
 pub fn lock_existing(dir: &Path) -> anyhow::Result<Option<File>> {
-    let path = dir.join(LOCK);
-    let file = match File::options().write(true).open(&path) {
-        Ok(file) => file,
-        Err(_) => return Ok(None),
-    };
-    file.lock().with_context(|| format!("locking {}", path.display()))?;
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let file = File::open(dir).with_context(|| format!("opening {}", dir.display()))?;
+    file.lock().with_context(|| format!("locking {}", dir.display()))?;
     Ok(Some(file))
 }
 

@@ -251,7 +251,7 @@ pub fn check_previous(plan: &Plan, previous: Option<&Manifest>, foreign: Option<
     };
     match foreign {
         Some(source) => Err(Error::usage(format!(
-            "lambda dir {} (from {source}) holds {first}{more}, which no lambda-build manifest.json there records; lambda-build replaces only files it wrote. Accepted: an empty or new folder, or one an earlier lambda-build run wrote; remove those files or choose another --lambda-dir",
+            "lambda dir {} (from {source}) holds {first}{more}, which no lambda-build manifest.json there records, and lambda-build replaces only files it wrote; accepted: an empty or new folder, or one an earlier lambda-build run wrote (remove those files or choose another --lambda-dir)",
             dir.display()
         ))),
         None => Ok(theirs

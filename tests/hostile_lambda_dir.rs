@@ -1,0 +1,276 @@
+//! Hostile and unlucky inputs around the lambda dir and includes, through the real binary: a run
+//! writes only inside its lambda dir, replaces all of its outputs and records or none, never packs
+//! what it should not, and never hangs on a file it did not write.
+
+mod support;
+
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// A copy of the tiny workspace (alpha: a function zipped with `static/`; beta: an extension
+/// binary) in its own temp folder, built with plain cargo into a target dir of its own.
+struct Workspace {
+    _temp: tempfile::TempDir,
+    root: PathBuf,
+    target: PathBuf,
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path().join("ws");
+        copy_tree(&tiny(), &root);
+        let target = temp.path().join("target");
+        Workspace {
+            _temp: temp,
+            root,
+            target,
+        }
+    }
+
+    fn build(&self) -> Command {
+        let mut cmd = lambda_build(&self.root);
+        cmd.env("CARGO_TARGET_DIR", &self.target).args(["--compiler", "cargo"]);
+        cmd
+    }
+
+    fn alpha_static(&self) -> PathBuf {
+        self.root.join("alpha/static")
+    }
+}
+
+/// Runs with a watchdog: a hang fails the test instead of blocking the suite.
+fn run_bounded(cmd: &mut Command, limit: Duration) -> Run {
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let start = Instant::now();
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let out = child.wait_with_output().unwrap();
+        let _ = done.send(out);
+    });
+    match wait.recv_timeout(limit) {
+        Ok(out) => Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        },
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("lambda-build hung for {:?}", start.elapsed());
+        }
+    }
+}
+
+/// A usage error: exit 2, one line, containing every needle.
+fn assert_usage(run: &Run, needles: &[&str]) {
+    assert_eq!(run.code, 2, "stderr:\n{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "stderr:\n{}", run.stderr);
+    for needle in needles {
+        assert!(lines[0].contains(needle), "{:?} lacks {needle:?}", lines[0]);
+    }
+}
+
+/// Every file below `dir` with its bytes (sorted), to compare a folder before and after.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().display().to_string();
+                out.push((name, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn an_include_symlink_leading_outside_the_workspace_is_refused_before_compiling() {
+    let ws = Workspace::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("token"), "ghp_secret").unwrap();
+    symlink(outside.path().join("token"), ws.alpha_static().join("token")).unwrap();
+    symlink("/proc/self/environ", ws.alpha_static().join("environ")).unwrap();
+    let run = run(&mut ws.build());
+    assert_usage(&run, &["include", "outside the workspace", "accepted:"]);
+    assert!(!ws.target.exists(), "nothing may compile on bad input");
+    assert!(!run.stderr.contains("ghp_secret"));
+}
+
+#[test]
+fn an_include_symlink_inside_the_workspace_is_stored_as_the_file_it_leads_to() {
+    let ws = Workspace::new();
+    std::fs::write(ws.root.join("NOTICE"), "notice").unwrap();
+    symlink("../../NOTICE", ws.alpha_static().join("NOTICE")).unwrap();
+    let lambda = ws.root.join("out");
+    run_ok(ws.build().arg("--lambda-dir").arg(&lambda));
+    let zip = lambda.join("alpha/bootstrap.zip");
+    assert_eq!(zip_file(&zip, "static/NOTICE"), b"notice");
+    assert!(zip_entries(&zip).contains(&("static/NOTICE".into(), 0o644)));
+}
+
+#[test]
+fn a_fifo_in_an_include_is_a_usage_error_not_a_hang() {
+    let ws = Workspace::new();
+    let fifo = ws.alpha_static().join("pipe");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let run = run_bounded(&mut ws.build(), Duration::from_secs(120));
+    assert_usage(&run, &["pipe", "is a FIFO", "accepted:"]);
+    // The same FIFO named directly.
+    let run = run_bounded(
+        ws.build().args(["--include", "alpha/static/pipe"]),
+        Duration::from_secs(120),
+    );
+    assert_usage(&run, &["is a FIFO"]);
+    assert!(!ws.target.exists());
+}
+
+#[test]
+fn a_huge_sparse_include_fails_on_the_lambda_limit_without_reading_it() {
+    let ws = Workspace::new();
+    let big = std::fs::File::create(ws.alpha_static().join("big.bin")).unwrap();
+    big.set_len(20 << 30).unwrap();
+    let lambda = ws.root.join("out");
+    let run = run_bounded(ws.build().arg("--lambda-dir").arg(&lambda), Duration::from_secs(300));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("250 MB"), "{}", run.stderr);
+    assert!(!lambda.join("alpha").exists() && !lambda.join("manifest.json").exists());
+}
+
+#[test]
+fn a_lambda_dir_inside_an_include_is_never_packed() {
+    let ws = Workspace::new();
+    let args = ["--lambda-dir", "alpha/static/out"];
+    run_ok(ws.build().args(args));
+    let zip = ws.alpha_static().join("out/alpha/bootstrap.zip");
+    let first = std::fs::read(&zip).unwrap();
+    run_ok(ws.build().args(args));
+    assert_eq!(std::fs::read(&zip).unwrap(), first, "the zip changed on a rebuild");
+    let names: Vec<String> = zip_entries(&zip).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["bootstrap", "static/config.json"]);
+}
+
+#[test]
+fn files_lambda_build_did_not_write_are_never_replaced_in_a_named_lambda_dir() {
+    let ws = Workspace::new();
+    let mine = ws.root.join("mine");
+    std::fs::create_dir_all(mine.join("alpha")).unwrap();
+    std::fs::write(mine.join("manifest.json"), "{\"mine\": true}").unwrap();
+    std::fs::write(mine.join("alpha/bootstrap.zip"), "my own zip").unwrap();
+    let before = snapshot(&mine);
+    let run = run(ws.build().arg("--lambda-dir").arg(&mine));
+    assert_usage(
+        &run,
+        &[
+            "lambda dir",
+            "from flag --lambda-dir",
+            "alpha/bootstrap.zip",
+            "accepted:",
+        ],
+    );
+    assert_eq!(snapshot(&mine), before);
+    assert!(!ws.target.exists());
+
+    // The same through the environment names the variable.
+    let run = support::run(ws.build().env("LAMBDA_BUILD_LAMBDA_DIR", &mine));
+    assert_usage(&run, &["env LAMBDA_BUILD_LAMBDA_DIR"]);
+    assert_eq!(snapshot(&mine), before);
+}
+
+#[test]
+fn a_symlink_in_the_lambda_dir_is_not_written_through() {
+    let ws = Workspace::new();
+    let lambda = ws.root.join("out");
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(&lambda).unwrap();
+    symlink(elsewhere.path(), lambda.join("alpha")).unwrap();
+    let run = run(ws.build().arg("--lambda-dir").arg(&lambda));
+    assert_usage(&run, &["alpha", "is a symlink"]);
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn the_default_lambda_dir_replaces_foreign_files_with_a_warning() {
+    let ws = Workspace::new();
+    let lambda = ws.target.join("lambda");
+    std::fs::create_dir_all(lambda.join("alpha")).unwrap();
+    std::fs::write(lambda.join("alpha/bootstrap.zip"), "cargo-lambda's zip").unwrap();
+    let run = run_ok(&mut ws.build());
+    assert!(
+        run.stderr.contains("warning: replacing") && run.stderr.contains("did not write"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sha256sum_check(&lambda), 2);
+}
+
+#[test]
+fn a_failed_rebuild_leaves_every_output_and_record_as_it_was() {
+    let ws = Workspace::new();
+    let lambda = ws.root.join("out");
+    let both = ["--output-format", "binary,zip", "--lambda-dir"];
+    run_ok(ws.build().args(both).arg(&lambda));
+    let before = snapshot(&lambda);
+    // A release build makes another binary, and an include over Lambda's limit fails the zip.
+    let big = std::fs::File::create(ws.alpha_static().join("big.bin")).unwrap();
+    big.set_len(260 << 20).unwrap();
+    let run = run(ws.build().args(both).arg(&lambda).arg("--release"));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("250 MB"), "{}", run.stderr);
+    assert_eq!(snapshot(&lambda), before, "a failed run changed the lambda dir");
+    assert_eq!(sha256sum_check(&lambda), 4);
+}
+
+#[test]
+fn concurrent_runs_on_one_lambda_dir_leave_records_that_match() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.root.join("other")).unwrap();
+    std::fs::write(ws.root.join("other/other.txt"), "other").unwrap();
+    let lambda = ws.root.join("out");
+    // Compile once, so the runs below race on packaging, not on cargo's lock.
+    run_ok(ws.build().arg("--lambda-dir").arg(&lambda));
+    for round in 0..8 {
+        let runs = run_at_once(
+            [["--include", "alpha/static"], ["--include", "other"]]
+                .into_iter()
+                .map(|include| {
+                    let mut cmd = ws.build();
+                    cmd.args(["--output-format", "zip"])
+                        .args(include)
+                        .arg("--lambda-dir")
+                        .arg(&lambda);
+                    cmd
+                })
+                .collect(),
+        );
+        for run in &runs {
+            assert_eq!(run.code, 0, "round {round}: {}", run.stderr);
+        }
+        assert_eq!(sha256sum_check(&lambda), 2, "round {round}");
+        let manifest = manifest(&lambda);
+        for artifact in manifest["artifacts"].as_array().unwrap() {
+            let bytes = std::fs::read(lambda.join(artifact["path"].as_str().unwrap())).unwrap();
+            assert_eq!(bytes.len() as u64, artifact["size"].as_u64().unwrap(), "round {round}");
+        }
+        let leftovers: Vec<_> = snapshot(&lambda)
+            .into_iter()
+            .filter(|(name, _)| name.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "round {round}: temporary files left");
+    }
+}
