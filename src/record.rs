@@ -209,10 +209,13 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
 ///   the layout has no arch folder, so an x86_64 and an arm64 run share paths);
 /// - a symlink, folder or special file where the run writes (or in the folders above) is refused,
 ///   so nothing is written outside the lambda dir or through someone else's link;
-/// - a regular file no lambda-build manifest there records is someone else's: with `foreign`
-///   = `Some(source)` (a lambda dir the user named) that is a usage error naming the input; with
-///   `None` (the default dir inside cargo's target dir, build output like the rest of it, where
-///   `cargo lambda build` writes the same paths) it is replaced, and the warnings say so.
+/// - a folder without a lambda-build `manifest.json` is not one lambda-build wrote, so a regular
+///   file there where the run writes is someone else's: with `foreign` = `Some(source)` (a lambda
+///   dir the user named) that is a usage error naming the input; with `None` (the default dir
+///   inside cargo's target dir, build output like the rest of it, where `cargo lambda build`
+///   writes the same paths) it is replaced, and the warnings say so. A folder with one is
+///   lambda-build's, including the files of earlier runs its latest manifest no longer lists
+///   (records list only what the latest run built).
 pub fn check_previous(plan: &Plan, previous: Option<&Manifest>, foreign: Option<&Source>) -> Result<Vec<String>> {
     let by_path: BTreeMap<&str, &Record> = previous
         .map(|p| p.artifacts.iter().map(|r| (r.path.as_str(), r)).collect())
@@ -224,13 +227,14 @@ pub fn check_previous(plan: &Plan, previous: Option<&Manifest>, foreign: Option<
         .iter()
         .flat_map(|a| a.outputs.iter().map(move |o| (o.path.as_str(), Some(a))));
     for (path, artifact) in outputs.chain([(CHECKSUMS, None), (MANIFEST, None)]) {
-        match existing(dir, path)? {
-            Existing::Nothing => continue,
-            Existing::File if artifact.is_none() && previous.is_some() => continue,
-            Existing::File => {}
+        if existing(dir, path)? == Existing::Nothing {
+            continue;
+        }
+        if previous.is_none() {
+            theirs.push(path);
+            continue;
         }
         let (Some(artifact), Some(old)) = (artifact, by_path.get(path)) else {
-            theirs.push(path);
             continue;
         };
         if old.arch != artifact.target.arch.lambda_name() {
@@ -251,7 +255,7 @@ pub fn check_previous(plan: &Plan, previous: Option<&Manifest>, foreign: Option<
     };
     match foreign {
         Some(source) => Err(Error::usage(format!(
-            "lambda dir {} (from {source}) holds {first}{more}, which no lambda-build manifest.json there records, and lambda-build replaces only files it wrote; accepted: an empty or new folder, or one an earlier lambda-build run wrote (remove those files or choose another --lambda-dir)",
+            "lambda dir {} (from {source}) holds {first}{more}, but has no manifest.json of lambda-build's, so they are not files lambda-build wrote; accepted: an empty or new folder, or one an earlier lambda-build run wrote (remove those files or choose another --lambda-dir)",
             dir.display()
         ))),
         None => Ok(theirs
@@ -267,6 +271,7 @@ pub fn check_previous(plan: &Plan, previous: Option<&Manifest>, foreign: Option<
 }
 
 /// What is at a path a run writes.
+#[derive(PartialEq, Eq)]
 enum Existing {
     Nothing,
     File,
