@@ -128,7 +128,7 @@ pub static SETTINGS: &[Setting] = &[
             "manifest-path",
             Value,
             Env,
-            "Cargo.toml of the package or workspace to build",
+            "Cargo.toml of the package or workspace to build (a file named Cargo.toml, as cargo requires)",
         ),
         "PATH",
         Some("./Cargo.toml"),
@@ -162,7 +162,12 @@ pub static SETTINGS: &[Setting] = &[
         "Build with the release profile and cargo-lambda's Lambda release tuning",
     )),
     per_package(valued(
-        setting("profile", Value, Metadata, "Cargo profile to build with"),
+        setting(
+            "profile",
+            Value,
+            Metadata,
+            "Cargo profile to build with: dev, release, test, bench, or one defined in [profile.*] of the workspace Cargo.toml or cargo config, or by CARGO_PROFILE_<NAME>_* variables",
+        ),
         "NAME",
         Some("dev"),
     )),
