@@ -463,7 +463,7 @@ fn items_of(name: &str, raw: &RawValue) -> Result<Vec<String>> {
     // as an empty list would silently fall back to the default; an empty TOML array stays valid.
     if items.is_empty() && !texts.is_empty() {
         let written = match &raw.raw {
-            Raw::Json(json) => json.to_string(),
+            Raw::Json(array @ Json::Array(_)) => array.to_string(),
             _ => texts.join(","),
         };
         return Err(invalid(
