@@ -219,7 +219,7 @@ fn misspelled_metadata_keys_warn_with_the_nearest_known_key() {
         "warning: unknown key \"relase\" in [workspace.metadata.lambda.build]; did you mean \"release\"?",
         "warning: unknown key \"frobnicate\" in [workspace.metadata.lambda.build]; ignored",
         "warning: \"flatten\" in [package.metadata.lambda.build] of package alpha is a cargo-lambda setting lambda-build does not support yet; ignored",
-        "warning: \"features\" in [package.metadata.lambda.build] of package alpha is a cargo-lambda setting lambda-build does not support yet; ignored",
+        "warning: \"features\" in [package.metadata.lambda.build] of package alpha is read from flags and the environment only (--features, LAMBDA_BUILD_FEATURES), not from metadata; ignored",
         "warning: \"compiler.subcommand\" in [package.metadata.lambda.build] of package alpha is a cargo-lambda setting lambda-build does not support yet; ignored",
         "warning: \"lambda_dir\" in [package.metadata.lambda.build] of package alpha is read only from the root package or [workspace.metadata.lambda.build], as it applies to the whole run; ignored",
         "warning: unknown key \"compiler.typ\" in [package.metadata.lambda.build] of package alpha; did you mean \"compiler.type\"?",

@@ -10,7 +10,7 @@ use cargo_metadata::Metadata;
 use serde_json::Value as Json;
 
 use super::source::Source;
-use crate::settings::{self, Scope};
+use crate::settings::{self, Reach, Scope, Setting};
 
 /// The warnings for every metadata table a run reads: the workspace's, the root package's
 /// (`root`) and those of the packages it builds (`builds`), in `cargo metadata`'s order.
@@ -62,9 +62,9 @@ fn warnings_for(metadata: &Json, source: &Source, reads_run_settings: bool) -> V
 
 /// What is wrong with one key of a `lambda.build` table, if anything.
 fn key_warning(key: &str, value: &Json, source: &Source, reads_run_settings: bool) -> Vec<String> {
-    let known = settings::metadata_settings().find(|(k, _)| k == key);
-    match known {
-        Some((_, setting)) if setting.scope == Scope::Run && !reads_run_settings => vec![format!(
+    match settings::SETTINGS.iter().find(|s| s.key() == key) {
+        Some(setting) if setting.reach != Reach::Metadata => vec![not_in_metadata(setting, source)],
+        Some(setting) if setting.scope == Scope::Run && !reads_run_settings => vec![format!(
             "{key:?} in {source} is read only from the root package or [workspace.metadata.lambda.build], as it applies to the whole run; ignored"
         )],
         Some(_) if key == "compiler" => compiler_warnings(value, source),
@@ -101,6 +101,18 @@ fn compiler_warnings(value: &Json, source: &Source) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// A lambda-build setting that metadata cannot set (`features`, `no_verify`): say where it can.
+fn not_in_metadata(setting: &Setting, source: &Source) -> String {
+    let from = match setting.primary_env() {
+        Some(env) => format!("flags and the environment only (--{}, {env})", setting.name),
+        None => format!("the command line only (--{})", setting.name),
+    };
+    format!(
+        "{:?} in {source} is read from {from}, not from metadata; ignored",
+        setting.key()
+    )
 }
 
 fn unsupported(key: &str, source: &Source) -> String {
@@ -179,6 +191,20 @@ mod tests {
         let meta = json!({"lambda": {"build": {"lambda_dir": "out", "zig_version": "0.17.1"}}});
         assert!(package(meta.clone(), true).is_empty());
         assert_eq!(package(meta, false).len(), 2);
+    }
+
+    #[test]
+    fn flag_and_env_settings_say_where_they_can_be_set() {
+        assert_eq!(
+            package(
+                json!({"lambda": {"build": {"features": ["x"], "print_config": true}}}),
+                true
+            ),
+            [
+                "\"features\" in [package.metadata.lambda.build] of package alpha is read from flags and the environment only (--features, LAMBDA_BUILD_FEATURES), not from metadata; ignored",
+                "\"print_config\" in [package.metadata.lambda.build] of package alpha is read from the command line only (--print-config), not from metadata; ignored",
+            ]
+        );
     }
 
     #[test]
