@@ -57,7 +57,12 @@ struct Defined {
 impl Defined {
     fn load(workspace_manifest: &Path, cwd: &Path, env: &EnvVars) -> Result<Defined> {
         let mut files = BTreeMap::new();
-        let configs = cargo_config2::Walk::new(cwd);
+        // CARGO_HOME from the run's environment, as cargo (and tuning's config read) sees it.
+        let cargo_home = env
+            .get("CARGO_HOME")
+            .map(|home| cwd.join(home))
+            .or_else(|| cargo_config2::home_dir().map(|home| home.join(".cargo")));
+        let configs = cargo_config2::Walk::with_cargo_home(cwd, cargo_home);
         for file in std::iter::once(workspace_manifest.to_path_buf()).chain(configs) {
             for name in profile_names(&file)? {
                 files.entry(name).or_insert_with(|| file.clone());
@@ -130,8 +135,14 @@ mod tests {
             "[profile.ci]\ninherits = \"dev\"\n",
         )
         .unwrap();
-        let env = EnvVars::from_pairs([("CARGO_PROFILE_MY_PROF_INHERITS", "release")]);
-        for name in ["dev", "bench", "lambda", "ci", "my-prof"] {
+        std::fs::create_dir(dir.path().join("home")).unwrap();
+        std::fs::write(
+            dir.path().join("home/config.toml"),
+            "[profile.from-home]\ninherits = \"dev\"\n",
+        )
+        .unwrap();
+        let env = EnvVars::from_pairs([("CARGO_PROFILE_MY_PROF_INHERITS", "release"), ("CARGO_HOME", "home")]);
+        for name in ["dev", "bench", "lambda", "ci", "my-prof", "from-home"] {
             check([&profile(name)], &manifest, dir.path(), &env).unwrap();
         }
         let Err(Error::Usage(message)) = check([&profile("nosuch")], &manifest, dir.path(), &env) else {
