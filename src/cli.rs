@@ -96,7 +96,7 @@ pub fn command() -> Command {
     let mut cmd = Command::new("lambda-build")
         .version(env!("CARGO_PKG_VERSION"))
         .about("Build AWS Lambda functions and extensions written in Rust: a target matrix in one cargo run, reproducible zips, SHA256SUMS and manifest.json. Never prompts.")
-        .after_help("Every flag can also be set as LAMBDA_BUILD_<FLAG> or INPUT_<FLAG> (GitHub Actions inputs), or in [package.metadata.lambda.build] / [workspace.metadata.lambda.build] where noted. Precedence: flag > INPUT_* > LAMBDA_BUILD_* > CARGO_LAMBDA_* > package metadata > workspace metadata > default. Empty variables count as unset.")
+        .after_help("Every flag can also be set as LAMBDA_BUILD_<FLAG> or INPUT_<FLAG> (GitHub Actions inputs), or in [package.metadata.lambda.build] / [workspace.metadata.lambda.build] where noted. Precedence: flag > INPUT_* > LAMBDA_BUILD_* > CARGO_LAMBDA_* > package metadata > workspace metadata > default. Empty values (flags, variables and metadata strings) count as unset.")
         .args_conflicts_with_subcommands(true)
         .arg(
             Arg::new("verbose")
@@ -190,12 +190,20 @@ pub fn gather(matches: &ArgMatches, env: &EnvVars) -> Inputs {
     Inputs { values }
 }
 
+/// A flag's value; `None` when it was not given or every value given is blank. Blank values
+/// count as unset, exactly as an empty variable does (`--lambda-dir ''` must not mean "here",
+/// `--target ''` must not override metadata); a repeated list flag keeps its other items.
 fn from_flag(setting: &Setting, matches: &ArgMatches) -> Option<RawValue> {
     if matches.value_source(setting.name) != Some(ValueSource::CommandLine) {
         return None;
     }
-    let mut texts: Vec<String> = matches.get_many::<String>(setting.name)?.cloned().collect();
+    let mut texts: Vec<String> = matches
+        .get_many::<String>(setting.name)?
+        .filter(|text| !text.trim().is_empty())
+        .cloned()
+        .collect();
     let raw = match setting.shape {
+        Shape::List if texts.is_empty() => return None,
         Shape::List => Raw::Many(texts),
         _ => Raw::Text(texts.pop()?),
     };
@@ -289,6 +297,31 @@ mod tests {
             i.get("target").unwrap().raw,
             Raw::Many(vec!["x86_64".into(), "arm64".into()])
         );
+    }
+
+    #[test]
+    fn blank_flag_values_are_unset_and_blank_list_items_dropped() {
+        let i = inputs(
+            &[
+                "--lambda-dir",
+                "",
+                "--release=",
+                "--profile",
+                " ",
+                "--bin",
+                "",
+                "--target",
+                "",
+                "--target",
+                "arm64",
+            ],
+            &[("LAMBDA_BUILD_PROFILE", "lambda")],
+        );
+        assert!(i.get("lambda-dir").is_none());
+        assert!(i.get("release").is_none());
+        assert!(i.get("bin").is_none());
+        assert_eq!(source_of(&i, "profile").as_deref(), Some("env LAMBDA_BUILD_PROFILE"));
+        assert_eq!(i.get("target").unwrap().raw, Raw::Many(vec!["arm64".into()]));
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub fn json(resolved: &Resolved, env: &EnvVars) -> Value {
         serde_json::to_value(&resolved.plan).unwrap_or(Value::Null),
     );
     top.insert("toolchain".into(), toolchain_json(resolved, env));
+    top.insert("warnings".into(), json!(resolved.warnings));
     Value::Object(top)
 }
 

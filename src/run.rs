@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::plan::{self, CargoFlags, Plan, Selected};
 use crate::progress::{Phase, Progress, human_duration};
 use crate::record::{self, Manifest};
-use crate::{ci, compile, gate, includes, lambda_dir, package, print_config, toolchain, tuning, upload};
+use crate::{ci, compile, config, gate, includes, lambda_dir, package, print_config, toolchain, tuning, upload};
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -44,6 +44,9 @@ pub struct Resolved {
     pub includes: Vec<Vec<includes::IncludeFile>>,
     /// The upload after the build, checked before anything compiles.
     pub upload: Option<upload::Release>,
+    /// Metadata lambda-build ignores (unknown keys, ...), one line each, for stderr and
+    /// `--print-config`.
+    pub warnings: Vec<String>,
 }
 
 /// Runs lambda-build with the given inputs.
@@ -71,6 +74,9 @@ fn build(
 ) -> Result<Outcome> {
     progress.phase(Phase::Resolve, "settings, workspace and plan");
     let resolved = resolve(inputs, env, cwd)?;
+    for warning in &resolved.warnings {
+        warn(actions, "Cargo.toml metadata", warning);
+    }
     if resolved.run.print_config.value {
         let json = print_config::json(&resolved, env);
         println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
@@ -324,13 +330,6 @@ fn provision(resolved: &Resolved, env: &EnvVars, cwd: &Path, progress: &Progress
 /// Resolves inputs and metadata into settings, binaries and a plan; touches nothing.
 pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
     let manifest_path = resolve::manifest_path(inputs, cwd)?;
-    if !manifest_path.value.is_file() {
-        return Err(Error::usage(format!(
-            "manifest path {} (from {}) is not a file; accepted: the Cargo.toml of a package or workspace",
-            manifest_path.value.display(),
-            manifest_path.source
-        )));
-    }
     let metadata = load_metadata(&manifest_path.value)?;
     let workspace_root = metadata.workspace_root.clone().into_std_path_buf();
     let workspace_table = lambda_build_table(&metadata.workspace_metadata);
@@ -373,6 +372,10 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         };
         packages.insert(binary.package.clone(), resolver.package_settings(Some(layer))?);
     }
+    let profiles = std::iter::once(&defaults).chain(packages.values()).map(|s| &s.profile);
+    config::profiles::check(profiles, &workspace_root.join("Cargo.toml"), cwd, env)?;
+    let warnings =
+        config::keys::metadata_warnings(&metadata, root.map(|r| r.package), |name| packages.contains_key(name));
     let selected: Vec<Selected<'_>> = binaries
         .iter()
         .map(|b| Selected {
@@ -387,6 +390,7 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         .value
         .clone()
         .unwrap_or_else(|| target_dir.join("lambda"));
+    resolve::check_lambda_dir(&lambda_dir, &run.lambda_dir.source)?;
     let mut plan = plan::plan(
         &selected,
         &run.manifest_path.value,
@@ -417,6 +421,7 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         plan,
         includes,
         upload,
+        warnings,
     })
 }
 

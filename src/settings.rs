@@ -128,7 +128,7 @@ pub static SETTINGS: &[Setting] = &[
             "manifest-path",
             Value,
             Env,
-            "Cargo.toml of the package or workspace to build",
+            "Cargo.toml of the package or workspace to build (a file named Cargo.toml, as cargo requires)",
         ),
         "PATH",
         Some("./Cargo.toml"),
@@ -162,7 +162,12 @@ pub static SETTINGS: &[Setting] = &[
         "Build with the release profile and cargo-lambda's Lambda release tuning",
     )),
     per_package(valued(
-        setting("profile", Value, Metadata, "Cargo profile to build with"),
+        setting(
+            "profile",
+            Value,
+            Metadata,
+            "Cargo profile to build with: dev, release, test, bench, or one defined in [profile.*] of the workspace Cargo.toml or cargo config, or by CARGO_PROFILE_<NAME>_* variables",
+        ),
         "NAME",
         Some("dev"),
     )),
@@ -352,9 +357,73 @@ pub static SETTINGS: &[Setting] = &[
     ),
 ];
 
+/// Keys cargo-lambda reads in `[package|workspace.metadata.lambda.build]` that lambda-build does
+/// not read (yet): its own (`flatten`, `internal`, `skip_target_check`) and the cargo options it
+/// flattens in (cargo-options' `Build`, so the names are its field names: `packages`, not
+/// `package`). Written there they are ignored with a warning saying so, rather than as unknown.
+/// The keys lambda-build reads are the [`Reach::Metadata`] settings' [`Setting::key`].
+pub static CARGO_LAMBDA_ONLY_KEYS: &[&str] = &[
+    "flatten",
+    "internal",
+    "skip_target_check",
+    "manifest_path",
+    "packages",
+    "workspace",
+    "exclude",
+    "all",
+    "lib",
+    "bin",
+    "bins",
+    "example",
+    "examples",
+    "test",
+    "tests",
+    "bench",
+    "benches",
+    "all_targets",
+    "features",
+    "all_features",
+    "no_default_features",
+    "jobs",
+    "keep_going",
+    "locked",
+    "frozen",
+    "offline",
+    "target_dir",
+    "artifact_dir",
+    "message_format",
+    "quiet",
+    "verbose",
+    "color",
+    "config",
+    "unstable_flags",
+    "timings",
+    "ignore_rust_version",
+    "unit_graph",
+    "future_incompat_report",
+    "compile_time_deps",
+];
+
+/// Keys of a `[...lambda.build.compiler]` table that lambda-build reads.
+pub static COMPILER_KEYS: &[&str] = &["type"];
+
+/// Keys of cargo-lambda's `compiler` table that lambda-build does not read (yet).
+pub static CARGO_LAMBDA_ONLY_COMPILER_KEYS: &[&str] = &["subcommand", "extra_args"];
+
+/// Every setting that may be written in Cargo.toml metadata, with its key there.
+pub fn metadata_settings() -> impl Iterator<Item = (String, &'static Setting)> {
+    SETTINGS
+        .iter()
+        .filter(|s| s.reach == Reach::Metadata)
+        .map(|s| (s.key(), s))
+}
+
 /// Looks a setting up by its flag name.
 ///
-/// Panics on an unknown name: names are compile-time constants of this crate.
+/// Panics on an unknown name. That is a programming error, never a user's: every caller passes
+/// a string literal of this crate (user input never reaches here; metadata keys are matched
+/// against [`metadata_settings`] instead), and every run looks up every one of those names, so
+/// a misspelt one fails the first test that resolves anything, never only some user's run.
 pub fn get(name: &str) -> &'static Setting {
     SETTINGS
         .iter()
@@ -398,6 +467,13 @@ mod tests {
         );
         assert!(get("print-config").env_names().is_empty());
         assert_eq!(get("x86-64").key(), "x86_64");
+    }
+
+    #[test]
+    fn cargo_lambda_only_keys_are_not_keys_lambda_build_reads() {
+        for (key, _) in metadata_settings() {
+            assert!(!CARGO_LAMBDA_ONLY_KEYS.contains(&key.as_str()), "{key}");
+        }
     }
 
     #[test]

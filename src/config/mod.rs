@@ -4,6 +4,8 @@
 //! may set for itself ([`PackageSettings`]) are resolved per package, so one package's metadata
 //! never leaks into another's binaries (cargo-lambda issue #931).
 
+pub mod keys;
+pub mod profiles;
 pub mod resolve;
 pub mod source;
 pub mod values;

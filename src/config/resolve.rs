@@ -40,13 +40,62 @@ pub fn lambda_build_table(metadata: &Json) -> Option<&Json> {
 /// Resolves `--manifest-path`, which is needed before any metadata can be read.
 pub fn manifest_path(inputs: &Inputs, cwd: &Path) -> Result<Sourced<PathBuf>> {
     let setting = settings::get("manifest-path");
-    match inputs.get(setting.name) {
-        Some(raw) => {
-            let text = text_of(setting.name, raw)?;
-            Ok(Sourced::new(cwd.join(text), raw.source.clone()))
+    let manifest = match inputs.get(setting.name) {
+        Some(raw) => Sourced::new(cwd.join(text_of(setting.name, raw)?), raw.source.clone()),
+        None => Sourced::default_value(cwd.join("Cargo.toml")),
+    };
+    check_manifest_path(&manifest)?;
+    Ok(manifest)
+}
+
+/// Cargo reads only a file named `Cargo.toml` (`cargo metadata` refuses any other name); caught
+/// here, the mistake is a usage error naming the input instead of cargo's failure (exit 1).
+fn check_manifest_path(manifest: &Sourced<PathBuf>) -> Result<()> {
+    let path = &manifest.value;
+    let problem = if path.is_dir() {
+        let inside = path.join("Cargo.toml");
+        match inside.is_file() {
+            true => format!("is a directory (did you mean {}?)", inside.display()),
+            false => "is a directory".to_owned(),
         }
-        None => Ok(Sourced::default_value(cwd.join("Cargo.toml"))),
+    } else if !path.is_file() {
+        "is not a file".to_owned()
+    } else if path.file_name() != Some("Cargo.toml".as_ref()) {
+        "is not named Cargo.toml".to_owned()
+    } else {
+        return Ok(());
+    };
+    Err(Error::usage(format!(
+        "manifest path {} (from {}) {problem}; accepted: the Cargo.toml of a package or workspace (cargo reads no other file name)",
+        path.display(),
+        manifest.source
+    )))
+}
+
+/// Refuses a lambda dir that cannot be a directory because it, or a folder above it, is a file
+/// (`--lambda-dir Cargo.toml/out`): before anything compiles, not when the first artifact is
+/// written. A path that does not exist yet is fine: the run creates it.
+pub fn check_lambda_dir(dir: &Path, source: &Source) -> Result<()> {
+    for path in dir.ancestors() {
+        let blocker = match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => return Ok(()),
+            Ok(_) => "is a file",
+            // A dangling symlink: the run could not create the folder through it.
+            Err(_) if path.symlink_metadata().is_ok() => "is a broken symbolic link",
+            // Missing, or below a file (the file is an ancestor, found next).
+            Err(_) => continue,
+        };
+        let what = match path == dir {
+            true => blocker.to_owned(),
+            false => format!("cannot be a directory: {} {blocker}", path.display()),
+        };
+        return Err(Error::usage(format!(
+            "lambda dir {} (from {}) {what}; accepted: a directory, or a path where one can be created",
+            dir.display(),
+            input_name("lambda-dir", source)
+        )));
     }
+    Ok(())
 }
 
 impl<'a> Resolver<'a> {
@@ -71,14 +120,14 @@ impl<'a> Resolver<'a> {
         }
         let key = setting.key();
         if let Some(layer) = package
-            && let Some(value) = layer.build.and_then(|t| t.get(&key))
+            && let Some(value) = layer.build.and_then(|t| written(t, &key))
         {
             return Some(RawValue {
                 raw: Raw::Json(value.clone()),
                 source: Source::PackageMetadata(layer.package.to_owned()),
             });
         }
-        let value = self.workspace.and_then(|t| t.get(&key))?;
+        let value = self.workspace.and_then(|t| written(t, &key))?;
         Some(RawValue {
             raw: Raw::Json(value.clone()),
             source: Source::WorkspaceMetadata,
@@ -329,24 +378,39 @@ impl<'a> Resolver<'a> {
 
 /// A one-line usage error: the input, where its value came from, and what is accepted.
 pub fn invalid(name: &str, value: &str, source: &Source, accepted: &str) -> Error {
-    let input = match source {
+    Error::usage(format!(
+        "invalid {} {value:?} from {}; accepted: {accepted}",
+        name.replace('-', " "),
+        input_name(name, source)
+    ))
+}
+
+/// The input a value came from, as errors name it: `flag --target`, `env LAMBDA_BUILD_TARGET`,
+/// or the key and its table, `target in [workspace.metadata.lambda.build]`.
+pub fn input_name(name: &str, source: &Source) -> String {
+    match source {
         Source::PackageMetadata(_) | Source::WorkspaceMetadata => {
             format!("{} in {source}", settings::get(name).key())
         }
         Source::Flag(_) | Source::Env(_) | Source::Default => source.to_string(),
-    };
-    Error::usage(format!(
-        "invalid {} {value:?} from {input}; accepted: {accepted}",
-        name.replace('-', " ")
-    ))
+    }
 }
 
+/// A key's value in a metadata table; `None` when absent or a blank string, which counts as
+/// unset like an empty flag or variable (`lambda_dir = ""` must not mean the package folder).
+fn written<'j>(table: &'j Json, key: &str) -> Option<&'j Json> {
+    table
+        .get(key)
+        .filter(|value| !matches!(value, Json::String(text) if text.trim().is_empty()))
+}
+
+/// A one-value setting's text. Metadata must give a TOML string: `lambda_dir = 5` is a mistake,
+/// not a folder named `5`.
 fn text_of(name: &str, raw: &RawValue) -> Result<String> {
     match &raw.raw {
         Raw::Text(text) => Ok(text.clone()),
         Raw::Many(items) => Ok(items.join(",")),
         Raw::Json(Json::String(text)) => Ok(text.clone()),
-        Raw::Json(Json::Number(n)) => Ok(n.to_string()),
         Raw::Json(other) => Err(invalid(name, &other.to_string(), &raw.source, "a string")),
     }
 }
@@ -388,13 +452,28 @@ fn items_of(name: &str, raw: &RawValue) -> Result<Vec<String>> {
             ));
         }
     };
-    Ok(texts
+    let items: Vec<String> = texts
         .iter()
         .flat_map(|t| t.split(','))
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
-        .collect())
+        .collect();
+    // A value was written (blank ones never get here) but holds no item: `--target ,`. Taking it
+    // as an empty list would silently fall back to the default; an empty TOML array stays valid.
+    if items.is_empty() && !texts.is_empty() {
+        let written = match &raw.raw {
+            Raw::Json(array @ Json::Array(_)) => array.to_string(),
+            _ => texts.join(","),
+        };
+        return Err(invalid(
+            name,
+            &written,
+            &raw.source,
+            "at least one item, comma-separated (this value has no items; an empty value counts as unset)",
+        ));
+    }
+    Ok(items)
 }
 
 /// The compiler may be written `compiler = "cargo"` or, as cargo-lambda does,
@@ -634,6 +713,46 @@ mod tests {
             for needle in needles {
                 assert!(message.contains(needle), "{message:?} lacks {needle:?}");
             }
+        }
+    }
+
+    #[test]
+    fn blank_metadata_strings_are_unset_and_lists_without_items_are_refused() {
+        let blank = resolve(
+            vec![],
+            Some(json!({"compiler": " "})),
+            Some(json!({"compiler": "cross"})),
+        )
+        .unwrap();
+        assert_eq!(blank.compiler.source, Source::WorkspaceMetadata);
+        let empty_array = resolve(vec![], Some(json!({"include": []})), None).unwrap();
+        assert_eq!(empty_array.include.value, []);
+        for (inputs, pkg) in [
+            (vec![("target", env("LAMBDA_BUILD_TARGET", ","))], None),
+            (vec![], Some(json!({"target": ["", " "]}))),
+            (vec![], Some(json!({"output_format": ","}))),
+        ] {
+            let message = err(resolve(inputs, pkg, None));
+            assert!(message.contains("this value has no items"), "{message}");
+        }
+        let number = err(resolve(vec![], Some(json!({"runtime": 2023})), None));
+        assert!(number.contains("accepted: a string"), "{number}");
+    }
+
+    #[test]
+    fn lambda_dirs_under_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        check_lambda_dir(&dir.path().join("new/deeper"), &Source::Default).unwrap();
+        check_lambda_dir(dir.path(), &Source::Default).unwrap();
+        for bad in [file.clone(), file.join("out/more")] {
+            let Err(Error::Usage(message)) = check_lambda_dir(&bad, &Source::Flag("--lambda-dir".into())) else {
+                panic!("{} was accepted", bad.display());
+            };
+            assert!(message.contains("(from flag --lambda-dir)"), "{message}");
+            assert!(message.contains(&file.display().to_string()), "{message}");
+            assert!(message.contains("is a file"), "{message}");
         }
     }
 
