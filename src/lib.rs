@@ -5,6 +5,10 @@
 //! [`toolchain`] (Zig, Rust targets) → [`compile`] (a [`compile::Compiler`] per backend) →
 //! [`gate`] (will each binary start on its Lambda runtime?) → [`package`] (reproducible zips, atomic writes) → [`record`] (SHA256SUMS, manifest.json).
 //! [`run`] strings them together; `main` only parses and maps errors to exit codes.
+//! Everything printed goes through [`output`], every child waited on through [`process`].
+
+// A failed write must end the run with an error, not the panic `println!` gives: use `output`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod ci;
 pub mod cli;
@@ -14,9 +18,11 @@ pub mod discover;
 pub mod error;
 pub mod gate;
 pub mod merge;
+pub mod output;
 pub mod package;
 pub mod plan;
 pub mod print_config;
+pub mod process;
 pub mod progress;
 pub mod record;
 pub mod run;

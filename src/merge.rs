@@ -29,13 +29,13 @@ pub fn run(dirs: &[PathBuf], out: &Path, env: &EnvVars) -> Result<Manifest> {
     let cwd = std::env::current_dir().map_err(|e| Error::Failed(e.into()))?;
     let actions = ci::Actions::start(env, &cwd);
     let manifest = merge(dirs, out)?;
-    eprintln!(
+    crate::output::line(format_args!(
         "lambda-build: Merged: {} artifacts from {} lambda dirs into {}",
         manifest.artifacts.len(),
         dirs.len(),
         out.display()
-    );
-    eprint!("{}", manifest.listing());
+    ));
+    crate::output::text_to_stderr(&manifest.listing());
     if let Some(actions) = &actions {
         actions.report(out, &manifest, &[], &[])?;
     }
