@@ -31,6 +31,23 @@ pub const DEFAULT_PROBE_SECS: u64 = 30;
 /// How many probe bounds a command that may download gets (10 minutes by default).
 pub const DOWNLOAD_FACTOR: u32 = 20;
 
+/// The most seconds a time-limit variable takes (a day): beyond any real wait, and small enough
+/// that no deadline computed from it can overflow (which panics).
+pub const MAX_SECS: u64 = 86_400;
+
+/// A time-limit variable's whole seconds, 1 to [`MAX_SECS`]; `None` when it is unset.
+pub fn seconds(env: &EnvVars, var: &str) -> Result<Option<u64>> {
+    let Some(text) = env.get(var) else {
+        return Ok(None);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(secs) if (1..=MAX_SECS).contains(&secs) => Ok(Some(secs)),
+        _ => Err(Error::usage(format!(
+            "invalid {var} {text:?} from env {var}; accepted: seconds, a whole number from 1 to {MAX_SECS}"
+        ))),
+    }
+}
+
 /// How long a child may run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limit {
@@ -85,15 +102,8 @@ impl Limits {
     /// this before it starts any child (while reading the workspace), so later stages can use
     /// [`Limits::of`].
     pub fn check(env: &EnvVars) -> Result<Self> {
-        let Some(text) = env.get(PROBE_TIMEOUT_VAR) else {
-            return Ok(Limits::default());
-        };
-        match text.trim().parse::<u64>() {
-            Ok(secs) if secs >= 1 => Ok(Limits::from_secs(secs)),
-            _ => Err(Error::usage(format!(
-                "invalid {PROBE_TIMEOUT_VAR} {text:?} from env {PROBE_TIMEOUT_VAR}; accepted: seconds, a whole number of 1 or more"
-            ))),
-        }
+        let secs = seconds(env, PROBE_TIMEOUT_VAR)?;
+        Ok(Limits::from_secs(secs.unwrap_or(DEFAULT_PROBE_SECS)))
     }
 
     /// The limits, for stages after [`Limits::check`] has accepted the variable (a bad value
@@ -187,7 +197,11 @@ impl Running {
         if let Some(pipes) = pipes {
             for _ in 0..streams.len() {
                 match pipes.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                    Ok((index, bytes)) => streams[index] = bytes,
+                    Ok((index, bytes)) => {
+                        if let Some(stream) = streams.get_mut(index) {
+                            *stream = bytes;
+                        }
+                    }
                     Err(_) => return Err(timed_out(&mut child)),
                 }
             }
@@ -286,7 +300,7 @@ mod tests {
         assert_eq!(limits.download.to_string(), "100s (20 × LAMBDA_BUILD_PROBE_TIMEOUT)");
         assert_eq!(limits.probe.to_string(), "5s (LAMBDA_BUILD_PROBE_TIMEOUT)");
         assert_eq!(Limits::check(&EnvVars::default()).unwrap(), Limits::default());
-        for bad in ["0", "soon", "-1", "1.5"] {
+        for bad in ["0", "soon", "-1", "1.5", "86401", "18446744073709551615"] {
             let err = Limits::check(&env(bad)).unwrap_err().to_string();
             assert!(err.starts_with("invalid LAMBDA_BUILD_PROBE_TIMEOUT"), "{err}");
         }

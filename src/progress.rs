@@ -226,6 +226,7 @@ pub fn human_size(bytes: u64) -> String {
     if unit == 0 {
         format!("{bytes} B")
     } else {
+        // The loop keeps `unit` below UNITS.len().
         format!("{value:.1} {}", UNITS[unit])
     }
 }

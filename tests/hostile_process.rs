@@ -156,18 +156,27 @@ fn a_build_whose_only_zigs_never_answer_fails_naming_the_timeout() {
 }
 
 #[test]
-fn a_bad_probe_timeout_is_a_usage_error() {
-    let work = tempfile::tempdir().unwrap();
-    let (mut cmd, _) = with_sleeping_zig(work.path());
-    let r = run_bounded(cmd.env("LAMBDA_BUILD_PROBE_TIMEOUT", "soon").arg("--print-config"));
-    assert_eq!(r.code, 2, "stderr:\n{}", r.stderr);
-    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .starts_with("error: invalid LAMBDA_BUILD_PROBE_TIMEOUT \"soon\""),
-        "{}",
-        r.stderr
-    );
+fn a_bad_or_huge_timeout_is_a_usage_error() {
+    // A huge number of seconds overflowed a deadline: a panic, for both timeouts.
+    for (var, value) in [
+        ("LAMBDA_BUILD_PROBE_TIMEOUT", "soon"),
+        ("LAMBDA_BUILD_PROBE_TIMEOUT", "18446744073709551615"),
+        ("LAMBDA_BUILD_HTTP_TIMEOUT", "18446744073709551615"),
+    ] {
+        let work = tempfile::tempdir().unwrap();
+        let r = run_bounded(
+            lambda_build(&tiny())
+                .env("PATH", bare_path(work.path()))
+                .env_remove("ZIG")
+                .env("LAMBDA_BUILD_CACHE", work.path().join("cache"))
+                .env(var, value)
+                .arg("--toolchain-only"),
+        );
+        assert_eq!(r.code, 2, "{var}={value}: {}", r.stderr);
+        let expected = format!("error: invalid {var} \"{value}\"");
+        let last = r.stderr.lines().last().unwrap_or_default();
+        assert!(last.starts_with(&expected), "{}", r.stderr);
+    }
 }
 
 /// Runs lambda-build with stdout a pipe nobody reads: the read end is closed before it writes.

@@ -214,7 +214,7 @@ fn lookup(env: &EnvVars, wanted: &ZigWanted, cache: Option<&Cache>, attempts: &m
             Ok((program, version)) => {
                 return Some(Zig {
                     program,
-                    args: words[1..].to_vec(),
+                    args: words.get(1..).unwrap_or_default().to_vec(),
                     version,
                     found,
                 });
@@ -270,12 +270,9 @@ fn runs_as(home: &Path, version: &str, env: &EnvVars) -> bool {
 }
 
 fn try_zig(words: &[String], env: &EnvVars) -> anyhow::Result<(PathBuf, String)> {
-    let first = words.first().context("empty command")?;
+    let (first, args) = words.split_first().context("empty command")?;
     let program = resolve_program(first, env).with_context(|| format!("{first} not found"))?;
-    let output = process::output(
-        Command::new(&program).args(&words[1..]).arg("version"),
-        Limits::of(env).probe,
-    )?;
+    let output = process::output(Command::new(&program).args(args).arg("version"), Limits::of(env).probe)?;
     let version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     if !output.status.success() || !version.starts_with(|c: char| c.is_ascii_digit()) {
         bail!(
