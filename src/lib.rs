@@ -7,6 +7,10 @@
 //! staged) → [`record`] (SHA256SUMS, manifest.json) → [`lambda_dir`] (all of a run's files
 //! renamed into place at once, one writer at a time).
 //! [`run`] strings them together; `main` only parses and maps errors to exit codes.
+//! Everything printed goes through [`output`], every child waited on through [`process`].
+
+// A failed write must end the run with an error, not the panic `println!` gives: use `output`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod ci;
 pub mod cli;
@@ -19,9 +23,11 @@ pub mod gate;
 pub mod includes;
 pub mod lambda_dir;
 pub mod merge;
+pub mod output;
 pub mod package;
 pub mod plan;
 pub mod print_config;
+pub mod process;
 pub mod progress;
 pub mod record;
 pub mod run;

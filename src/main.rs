@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use lambda_build::cli::{self, EnvVars, Invocation};
+use lambda_build::output;
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os();
@@ -21,16 +22,16 @@ fn main() -> ExitCode {
     let env = EnvVars::from_process();
     let invocation = match cli::parse(std::env::args_os(), &env) {
         Ok(invocation) => invocation,
-        Err(err) => err.exit(),
+        Err(err) => return clap_exit(&err),
     };
     match invocation {
         Invocation::Zig(zig) => exit(zig.execute().map_err(lambda_build::Error::Failed)),
         Invocation::Merge { dirs, out } => {
-            init_logging(0);
+            init_logging(0, &env);
             exit(lambda_build::merge::run(&dirs, &out, &env).map(drop))
         }
         Invocation::Build { inputs, verbosity } => {
-            init_logging(verbosity);
+            init_logging(verbosity, &env);
             let cwd = match std::env::current_dir() {
                 Ok(cwd) => cwd,
                 Err(err) => return exit(Err(lambda_build::Error::Failed(err.into()))),
@@ -40,27 +41,67 @@ fn main() -> ExitCode {
     }
 }
 
+/// The contract's exit code for a result, after its error line. A run that could not write to
+/// stderr exits 1 whatever happened: it could not report it.
 fn exit(result: lambda_build::Result<()>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    let code = match result {
+        Ok(()) => 0,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(err.exit_code() as u8)
+            output::line(format!("error: {err:#}"));
+            err.exit_code()
         }
+    };
+    if output::stderr_failed() {
+        return ExitCode::FAILURE;
     }
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
-fn init_logging(verbosity: u8) {
+/// clap's answer: `--help` and `--version` on stdout (exit 0); a usage error as the contract's
+/// one line (exit 2), without clap's usage block and tips, pointing at `--help` instead.
+fn clap_exit(err: &clap::Error) -> ExitCode {
+    let rendered = err.render().to_string();
+    if !err.use_stderr() {
+        return exit(output::stdout_line(rendered.trim_end()));
+    }
+    let message = match err.kind() {
+        clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => "a subcommand is required".to_owned(),
+        // clap's message is its first paragraph: `error: ...` and any indented continuation.
+        _ => rendered
+            .lines()
+            .take_while(|line| !line.trim().is_empty())
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    exit(Err(lambda_build::Error::usage(format!("{message}; see --help"))))
+}
+
+/// Logging to stderr: `-v`/`-vv`, or the `LAMBDA_BUILD_LOG` filter (an unparsable one is
+/// warned about, then the default is used); coloured only on a terminal.
+fn init_logging(verbosity: u8, env: &EnvVars) {
     let level = match verbosity {
         0 => "warn",
         1 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LAMBDA_BUILD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("lambda_build={level},cargo_zigbuild={level}")));
-    tracing_subscriber::fmt()
+    let default = format!("lambda_build={level},cargo_zigbuild={level}");
+    let filter = match env.get("LAMBDA_BUILD_LOG") {
+        None => tracing_subscriber::EnvFilter::new(&default),
+        Some(text) => tracing_subscriber::EnvFilter::try_new(text).unwrap_or_else(|err| {
+            output::line(format!(
+                "warning: invalid LAMBDA_BUILD_LOG {text:?} from env LAMBDA_BUILD_LOG ({err}); accepted: a tracing filter such as `debug` or `lambda_build=trace`; using {default}"
+            ));
+            tracing_subscriber::EnvFilter::new(&default)
+        }),
+    };
+    // A second subscriber cannot be installed; there is only ever this one.
+    let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(output::LogWriter)
+        .with_ansi(output::stderr_color(env))
+        .log_internal_errors(false)
         .with_target(false)
-        .init();
+        .try_init();
 }

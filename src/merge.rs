@@ -29,13 +29,13 @@ pub fn run(dirs: &[PathBuf], out: &Path, env: &EnvVars) -> Result<Manifest> {
     let cwd = std::env::current_dir().map_err(|e| Error::Failed(e.into()))?;
     let actions = ci::Actions::start(env, &cwd);
     let manifest = merge(dirs, out)?;
-    eprintln!(
+    crate::output::line(format_args!(
         "lambda-build: Merged: {} artifacts from {} lambda dirs into {}",
         manifest.artifacts.len(),
         dirs.len(),
         out.display()
-    );
-    eprint!("{}", manifest.listing());
+    ));
+    crate::output::text_to_stderr(&manifest.listing());
     if let Some(actions) = &actions {
         actions.report(out, &manifest, &[], &[])?;
     }
@@ -66,7 +66,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest> {
         }
     }
     let locked = lambda_dir::lock(out, || {
-        eprintln!("lambda-build: waiting for another run writing to {}", out.display())
+        crate::output::line(format!(
+            "lambda-build: waiting for another run writing to {}",
+            out.display()
+        ))
     })?;
     let mut staged = Vec::new();
     for source in merged.values() {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::ci::commands;
+use crate::output;
 
 /// A stage of a run, as reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,16 +113,16 @@ impl Progress {
         let quiet = phase == Phase::Resolve && self.display != Display::Actions;
         match self.display {
             _ if quiet => {}
-            Display::Terminal => eprintln!("\x1b[1;32m{label:>12}\x1b[0m {detail}"),
-            Display::Plain => eprintln!("lambda-build: {label}: {detail}"),
+            Display::Terminal => output::line(format_args!("\x1b[1;32m{label:>12}\x1b[0m {detail}")),
+            Display::Plain => output::line(format_args!("lambda-build: {label}: {detail}")),
             Display::Actions => {
                 if phases.last().is_some_and(|(p, _)| *p != Phase::Finished) {
-                    eprintln!("{}", commands::END_GROUP);
+                    output::line(commands::END_GROUP);
                 }
                 if phase == Phase::Finished {
-                    eprintln!("lambda-build: {label}: {detail}");
+                    output::line(format_args!("lambda-build: {label}: {detail}"));
                 } else {
-                    eprintln!("{}", commands::group(&format!("lambda-build: {label}: {detail}")));
+                    output::line(commands::group(&format!("lambda-build: {label}: {detail}")));
                 }
             }
         }
@@ -131,8 +132,8 @@ impl Progress {
     /// A line inside the current phase.
     pub fn note(&self, text: &str) {
         match self.display {
-            Display::Terminal => eprintln!("{:>12} {text}", ""),
-            Display::Plain | Display::Actions => eprintln!("lambda-build:   {text}"),
+            Display::Terminal => output::line(format_args!("{:>12} {text}", "")),
+            Display::Plain | Display::Actions => output::line(format_args!("lambda-build:   {text}")),
         }
     }
 
@@ -140,7 +141,7 @@ impl Progress {
     pub fn end(&self) {
         let mut phases = self.phases.lock().unwrap_or_else(|e| e.into_inner());
         if self.display == Display::Actions && phases.last().is_some_and(|(p, _)| *p != Phase::Finished) {
-            eprintln!("{}", commands::END_GROUP);
+            output::line(commands::END_GROUP);
         }
         phases.push((Phase::Finished, Instant::now()));
     }
@@ -192,7 +193,7 @@ impl Steps {
                 bar.set_message(what.to_owned());
                 bar.inc(1);
             }
-            None => eprintln!("lambda-build:   {verb} {what}"),
+            None => output::line(format_args!("lambda-build:   {verb} {what}")),
         }
     }
 
@@ -225,6 +226,7 @@ pub fn human_size(bytes: u64) -> String {
     if unit == 0 {
         format!("{bytes} B")
     } else {
+        // The loop keeps `unit` below UNITS.len().
         format!("{value:.1} {}", UNITS[unit])
     }
 }

@@ -14,7 +14,9 @@ use crate::error::{Error, Result};
 use crate::plan::{self, CargoFlags, Plan, Selected};
 use crate::progress::{Phase, Progress, human_duration};
 use crate::record::{self, Manifest};
-use crate::{ci, compile, config, gate, includes, lambda_dir, package, print_config, toolchain, tuning, upload};
+use crate::{
+    ci, compile, config, gate, includes, lambda_dir, output, package, print_config, toolchain, tuning, upload,
+};
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -79,7 +81,7 @@ fn build(
     }
     if resolved.run.print_config.value {
         let json = print_config::json(&resolved, env);
-        println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+        output::stdout_line(&serde_json::to_string_pretty(&json).unwrap_or_default())?;
         return Ok(Outcome::PrintedConfig(json));
     }
     let plan = &resolved.plan;
@@ -98,7 +100,7 @@ fn build(
 
     let toolchain = provision(&resolved, env, cwd, progress)?;
     if resolved.run.toolchain_only.value {
-        println!("{}", serde_json::to_string_pretty(&toolchain).unwrap_or_default());
+        output::stdout_line(&serde_json::to_string_pretty(&toolchain).unwrap_or_default())?;
         return Ok(Outcome::ToolchainReady(toolchain));
     }
 
@@ -182,7 +184,7 @@ fn build(
             times.join(", ")
         ),
     );
-    eprint!("{}", manifest.listing());
+    output::text_to_stderr(&manifest.listing());
     for warning in &warnings {
         warn(actions, "Lambda size limit", warning);
     }
@@ -241,7 +243,7 @@ fn publish(
 
 /// A warning on stderr, and in GitHub Actions an annotation with `title`.
 fn warn(actions: Option<&ci::Actions>, title: &str, message: &str) {
-    eprintln!("warning: {message}");
+    output::line(format_args!("warning: {message}"));
     if let Some(actions) = actions {
         actions.annotate(&ci::commands::Annotation {
             level: Some(ci::commands::Level::Warning),
@@ -330,7 +332,7 @@ fn provision(resolved: &Resolved, env: &EnvVars, cwd: &Path, progress: &Progress
 /// Resolves inputs and metadata into settings, binaries and a plan; touches nothing.
 pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
     let manifest_path = resolve::manifest_path(inputs, cwd)?;
-    let metadata = load_metadata(&manifest_path.value)?;
+    let metadata = load_metadata(&manifest_path.value, env)?;
     let workspace_root = metadata.workspace_root.clone().into_std_path_buf();
     let workspace_table = lambda_build_table(&metadata.workspace_metadata);
     let resolver = Resolver::new(inputs, cwd.to_path_buf(), workspace_root.clone(), workspace_table);
@@ -433,11 +435,28 @@ fn package_dir(package: &cargo_metadata::Package) -> PathBuf {
         .unwrap_or_default()
 }
 
-fn load_metadata(manifest_path: &Path) -> Result<Metadata> {
-    cargo_metadata::MetadataCommand::new()
-        .manifest_path(manifest_path)
-        .no_deps()
-        .exec()
+/// `cargo metadata`, bounded like every child ([`crate::process`]); the first child of a run,
+/// so a bad `LAMBDA_BUILD_PROBE_TIMEOUT` is refused here, before anything starts.
+fn load_metadata(manifest_path: &Path, env: &EnvVars) -> Result<Metadata> {
+    let limits = crate::process::Limits::check(env)?;
+    let mut command = cargo_metadata::MetadataCommand::new();
+    command.manifest_path(manifest_path).no_deps();
+    let read = || -> anyhow::Result<Metadata> {
+        let output = crate::process::output(&mut command.cargo_command(), limits.download)?;
+        if !output.status.success() {
+            anyhow::bail!(
+                "`cargo metadata` exited with an error: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let json = stdout
+            .lines()
+            .find(|line| line.starts_with('{'))
+            .context("`cargo metadata` printed no JSON")?;
+        Ok(cargo_metadata::MetadataCommand::parse(json)?)
+    };
+    read()
         .with_context(|| {
             format!(
                 "reading the workspace with cargo metadata ({})",

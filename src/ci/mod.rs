@@ -66,14 +66,14 @@ impl Actions {
     fn mask_secrets(&self, env: &EnvVars) {
         for var in SECRET_VARS {
             if let Some(secret) = env.get(var) {
-                eprintln!("{}", commands::add_mask(secret.trim()));
+                crate::output::line(commands::add_mask(secret.trim()));
             }
         }
     }
 
     /// Prints an annotation.
     pub fn annotate(&self, annotation: &commands::Annotation) {
-        eprintln!("{annotation}");
+        crate::output::line(annotation);
     }
 
     /// Writes the step outputs and the job summary for a finished build.

@@ -7,7 +7,7 @@ mod cross;
 mod zigbuild;
 
 use std::collections::HashMap;
-use std::io::{BufReader, IsTerminal, Write};
+use std::io::{BufReader, IsTerminal};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -96,7 +96,6 @@ pub fn compile(
     let mut child = command.spawn().with_context(|| format!("starting {program}"))?;
     let stdout = child.stdout.take().context("cargo's stdout")?;
     let mut built = Built::new();
-    let mut stderr = std::io::stderr().lock();
     for message in Message::parse_stream(BufReader::new(stdout)) {
         match message.context("reading cargo's build messages")? {
             Message::CompilerArtifact(artifact) => {
@@ -115,17 +114,16 @@ pub fn compile(
             }
             Message::CompilerMessage(message) => {
                 if let Some(rendered) = &message.message.rendered {
-                    let _ = stderr.write_all(rendered.as_bytes());
+                    crate::output::text_to_stderr(rendered);
                 }
                 on_diagnostic(&message.message);
             }
             Message::TextLine(line) => {
-                let _ = writeln!(stderr, "{line}");
+                crate::output::line(line);
             }
             _ => {}
         }
     }
-    drop(stderr);
     let status = child.wait().with_context(|| format!("waiting for {program}"))?;
     if !status.success() {
         bail!("{program} build failed ({status}); nothing was packaged and earlier artifacts are untouched");

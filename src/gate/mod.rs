@@ -68,7 +68,9 @@ pub fn check(plan: &Plan, built: &Built, verify: bool) -> anyhow::Result<Gated> 
         return Ok(gated);
     }
     if !verify {
-        eprintln!("warning: --no-verify: these binaries may not start on Lambda:{refusals}");
+        crate::output::line(format_args!(
+            "warning: --no-verify: these binaries may not start on Lambda:{refusals}"
+        ));
         return Ok(gated);
     }
     let hints: Vec<&str> = hints.into_iter().collect();

@@ -105,10 +105,10 @@ fn lock(path: &Path) -> anyhow::Result<File> {
     match file.try_lock() {
         Ok(()) => return Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => {
-            eprintln!(
+            crate::output::line(format_args!(
                 "waiting for another lambda-build to finish installing Zig ({})",
                 path.display()
-            );
+            ));
         }
         Err(std::fs::TryLockError::Error(err)) => {
             return Err(err).with_context(|| format!("locking {}", path.display()));

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 use serde::Deserialize;
 
 use super::Attempts;
@@ -118,15 +118,7 @@ impl Downloader {
                 .collect(),
             None => vec![Origin::Official],
         };
-        let secs = match env.get("LAMBDA_BUILD_HTTP_TIMEOUT") {
-            None => TIMEOUT_SECS,
-            Some(text) => match text.trim().parse::<u64>() {
-                Ok(n) if n > 0 => n,
-                _ => bail!(
-                    "invalid LAMBDA_BUILD_HTTP_TIMEOUT {text:?} from env LAMBDA_BUILD_HTTP_TIMEOUT; accepted: seconds, a whole number of 1 or more"
-                ),
-            },
-        };
+        let secs = crate::process::seconds(env, "LAMBDA_BUILD_HTTP_TIMEOUT")?.unwrap_or(TIMEOUT_SECS);
         let timeout = Some(Duration::from_secs(secs));
         let agent = ureq::Agent::config_builder()
             .timeout_connect(timeout)

@@ -6,12 +6,13 @@
 //! `zig` and `lib/` as a release tarball and becomes the cache's install.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{Context, bail};
 
 use super::resolve_program;
 use crate::cli::EnvVars;
+use crate::process::{self, Limits};
 
 /// The pip requirement for a Zig version: PyPI's ziglang uses Zig's version, sometimes with a
 /// `.postN` repackaging suffix, which the prefix match accepts.
@@ -23,7 +24,8 @@ pub fn requirement(version: &str) -> String {
 pub fn install(version: &str, dest: &Path, env: &EnvVars) -> anyhow::Result<()> {
     let python = resolve_program("python3", env).context("python3 not found on PATH")?;
     let scratch = dest.join(".pip");
-    let output = Command::new(&python)
+    let mut command = Command::new(&python);
+    command
         .args([
             "-m",
             "pip",
@@ -34,10 +36,8 @@ pub fn install(version: &str, dest: &Path, env: &EnvVars) -> anyhow::Result<()> 
         ])
         .args(["--retries", "1", "--timeout", "15", "--target"])
         .arg(&scratch)
-        .arg(requirement(version))
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("running {} -m pip", python.display()))?;
+        .arg(requirement(version));
+    let output = process::output(&mut command, Limits::of(env).download)?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");

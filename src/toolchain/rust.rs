@@ -2,7 +2,7 @@
 //! rustup adds a missing one by itself; any other rustc gets a hint before anything compiles.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::resolve_program;
 use crate::cli::EnvVars;
 use crate::config::Target;
+use crate::process::{self, Limits, Running};
 
 /// The rustc a build uses: `RUSTC`, else `rustc` (rustup's proxy when rustup manages it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -18,31 +19,32 @@ pub struct Rustc {
     pub program: String,
     /// `env RUSTC` or `PATH`.
     pub found: String,
+    /// How long it may take to answer (rustup may install a toolchain first).
+    #[serde(skip)]
+    limits: Limits,
 }
 
 impl Rustc {
     /// The rustc cargo will use.
     pub fn from_env(env: &EnvVars) -> Self {
-        match env.get("RUSTC") {
-            Some(rustc) => Rustc {
-                program: rustc.to_owned(),
-                found: "env RUSTC".into(),
-            },
-            None => Rustc {
-                program: "rustc".into(),
-                found: "PATH".into(),
-            },
+        let (program, found) = match env.get("RUSTC") {
+            Some(rustc) => (rustc, "env RUSTC"),
+            None => ("rustc", "PATH"),
+        };
+        Rustc {
+            program: program.to_owned(),
+            found: found.to_owned(),
+            limits: Limits::of(env),
         }
     }
 
     /// What `rustc --version` prints, or why it could not be run.
     pub fn version(&self, dir: &Path) -> Result<String, String> {
-        let output = Command::new(&self.program)
-            .arg("--version")
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", self.program))?;
+        let output = process::output(
+            Command::new(&self.program).arg("--version").current_dir(dir),
+            self.limits.download,
+        )
+        .map_err(|e| format!("{e:#}"))?;
         if !output.status.success() {
             return Err(format!("{} --version failed ({})", self.program, output.status));
         }
@@ -79,16 +81,19 @@ pub fn ensure_targets(
         }
         if rustc.rustup_managed(env) {
             tracing::info!("adding Rust target {triple} with rustup");
-            let status = Command::new("rustup")
-                .args(["target", "add", &triple])
-                .current_dir(dir)
-                .stdin(Stdio::null())
-                .status()
-                .context("running rustup target add")?;
-            if status.success() && has_std(&sysroot, &triple) {
+            let output = process::output(
+                Command::new("rustup").args(["target", "add", &triple]).current_dir(dir),
+                Limits::of(env).download,
+            )?;
+            if output.status.success() && has_std(&sysroot, &triple) {
                 continue;
             }
-            bail!("`rustup target add {triple}` failed ({status}); add the target by hand and retry");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            bail!(
+                "`rustup target add {triple}` failed ({}): {}; add the target by hand and retry",
+                output.status,
+                stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim()
+            );
         }
         bail!(
             "the Rust standard library for {triple} is not installed for {} (from {}); add it with `rustup target add {triple}`, or install that target's standard library for this rustc (on Debian: the libstd-rust-dev package of the target's architecture)",
@@ -102,19 +107,18 @@ pub fn ensure_targets(
 /// `rustc --print sysroot`, running in the background until its answer is needed.
 pub struct SysrootQuery {
     rustc: Rustc,
-    child: std::io::Result<std::process::Child>,
+    child: Running,
 }
 
 impl SysrootQuery {
     /// Starts the query.
     pub fn start(rustc: &Rustc, dir: &Path) -> Self {
-        let child = Command::new(&rustc.program)
-            .args(["--print", "sysroot"])
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn();
+        let child = Running::start(
+            Command::new(&rustc.program)
+                .args(["--print", "sysroot"])
+                .current_dir(dir),
+            rustc.limits.download,
+        );
         SysrootQuery {
             rustc: rustc.clone(),
             child,
@@ -126,7 +130,7 @@ impl SysrootQuery {
         let rustc = &self.rustc;
         let output = self
             .child
-            .and_then(|child| child.wait_with_output())
+            .finish()
             .with_context(|| format!("running {} (from {})", rustc.program, rustc.found))?;
         if !output.status.success() {
             bail!(

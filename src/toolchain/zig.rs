@@ -1,12 +1,13 @@
 //! Zig for cargo-zigbuild: found where users put it, else provisioned into the tool cache.
 //!
 //! Lookup order: `ZIG` (a path or a command such as `python3 -m ziglang`), `zig` on PATH,
-//! `python3 -m ziglang`, the tool cache. Each candidate must answer `zig version`; a broken one
-//! is reported and skipped. When none works, the wanted version is downloaded and verified
+//! `python3 -m ziglang`, the tool cache. Each candidate must answer `zig version` within
+//! `LAMBDA_BUILD_PROBE_TIMEOUT` ([`crate::process`]); a broken or silent one is reported and
+//! skipped. When none works, the wanted version is downloaded and verified
 //! ([`super::download`]), or, when no download works, installed with pip ([`super::pip`]).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
@@ -18,6 +19,7 @@ use super::unpack::unpack_tar_xz;
 use super::{Attempts, pip, resolve_program};
 use crate::cli::EnvVars;
 use crate::error::Error;
+use crate::process::{self, Limits};
 
 /// The Zig provisioned when none is found: the version the test suite runs with.
 pub const DEFAULT_ZIG_VERSION: &str = "0.17.1";
@@ -212,14 +214,17 @@ fn lookup(env: &EnvVars, wanted: &ZigWanted, cache: Option<&Cache>, attempts: &m
             Ok((program, version)) => {
                 return Some(Zig {
                     program,
-                    args: words[1..].to_vec(),
+                    args: words.get(1..).unwrap_or_default().to_vec(),
                     version,
                     found,
                 });
             }
             Err(why) => {
+                // A silent Zig cost the run its probe bound: say so even when it was not ZIG.
                 if found == "env ZIG" {
                     tracing::warn!("ZIG={} is not usable, skipped: {why:#}", words.join(" "));
+                } else if process::timed_out(&why) {
+                    tracing::warn!("{place} is not usable, skipped: {why:#}");
                 }
                 attempts.failed(place, format!("{why:#}"));
             }
@@ -243,11 +248,10 @@ fn python_zig(words: &[String], env: &EnvVars) -> Option<anyhow::Result<PathBuf>
     }
     Some((|| {
         let program = resolve_program(python, env).with_context(|| format!("{python} not found"))?;
-        let output = Command::new(&program)
-            .args(["-c", "import os, ziglang; print(os.path.dirname(ziglang.__file__))"])
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("running {}", program.display()))?;
+        let output = process::output(
+            Command::new(&program).args(["-c", "import os, ziglang; print(os.path.dirname(ziglang.__file__))"]),
+            Limits::of(env).probe,
+        )?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             bail!("{}", stderr.lines().last().unwrap_or("cannot import ziglang").trim());
@@ -266,14 +270,9 @@ fn runs_as(home: &Path, version: &str, env: &EnvVars) -> bool {
 }
 
 fn try_zig(words: &[String], env: &EnvVars) -> anyhow::Result<(PathBuf, String)> {
-    let first = words.first().context("empty command")?;
+    let (first, args) = words.split_first().context("empty command")?;
     let program = resolve_program(first, env).with_context(|| format!("{first} not found"))?;
-    let output = Command::new(&program)
-        .args(&words[1..])
-        .arg("version")
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("running {}", program.display()))?;
+    let output = process::output(Command::new(&program).args(args).arg("version"), Limits::of(env).probe)?;
     let version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     if !output.status.success() || !version.starts_with(|c: char| c.is_ascii_digit()) {
         bail!(

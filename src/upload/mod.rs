@@ -80,12 +80,13 @@ pub fn resolve(
     let repository = env.get("GITHUB_REPOSITORY").ok_or_else(|| {
         Error::usage("--upload github-release needs GITHUB_REPOSITORY (owner/name); accepted: the repository to publish to, as GitHub Actions sets it")
     })?;
+    // Both parts go into API paths: only the characters GitHub allows, so none can traverse.
     let (owner, repo) = repository
         .split_once('/')
-        .filter(|(o, r)| valid_name(o) && valid_name(r))
+        .filter(|(o, r)| valid_owner(o) && valid_repo(r))
         .ok_or_else(|| {
             Error::usage(format!(
-                "invalid GITHUB_REPOSITORY {repository:?} from env GITHUB_REPOSITORY; accepted: owner/name"
+                "invalid GITHUB_REPOSITORY {repository:?} from env GITHUB_REPOSITORY; accepted: owner/name, the owner of letters, digits and single inner hyphens (at most 39), the name of letters, digits, '-', '_' and '.' (at most 100, not . or ..)"
             ))
         })?;
     let api = env
@@ -93,15 +94,15 @@ pub fn resolve(
         .unwrap_or(GITHUB_API)
         .trim_end_matches('/')
         .to_owned();
-    if !(api.starts_with("https://") || api.starts_with("http://")) {
+    if !valid_api(&api) {
         return Err(Error::usage(format!(
-            "invalid GITHUB_API_URL {api:?} from env GITHUB_API_URL; accepted: an http(s) URL such as https://api.github.com or https://HOST/api/v3"
+            "invalid GITHUB_API_URL {api:?} from env GITHUB_API_URL; accepted: an http(s) URL with a host and no query, such as https://api.github.com or https://HOST/api/v3"
         )));
     }
-    let tag = match tag {
-        Some((tag, _)) if !tag.trim().is_empty() => tag.trim().to_owned(),
+    let (tag, tag_source) = match tag {
+        Some((tag, source)) if !tag.trim().is_empty() => (tag.trim().to_owned(), source.to_string()),
         _ => match env.get("GITHUB_REF").and_then(|r| r.strip_prefix("refs/tags/")) {
-            Some(tag) if !tag.is_empty() => tag.to_owned(),
+            Some(tag) if !tag.is_empty() => (tag.to_owned(), "env GITHUB_REF".to_owned()),
             _ => {
                 return Err(Error::usage(
                     "--upload github-release needs a tag: set --release-tag (LAMBDA_BUILD_RELEASE_TAG) or run on a tag (GITHUB_REF=refs/tags/TAG)",
@@ -109,16 +110,28 @@ pub fn resolve(
             }
         },
     };
-    let token = TOKEN_VARS
+    if !valid_tag(&tag) {
+        return Err(Error::usage(format!(
+            "invalid release tag {tag:?} from {tag_source}; accepted: a git tag name (no spaces, control characters, `..`, `~^:?*[\\`, `@{{`, leading `-` or `/`, trailing `/`, `.` or `.lock`)"
+        )));
+    }
+    let (var, token) = TOKEN_VARS
         .iter()
-        .find_map(|var| env.get(var))
-        .map(|t| Token(t.trim().to_owned()))
+        .find_map(|var| env.get(var).map(|t| (var, t.trim())))
         .ok_or_else(|| {
             Error::usage(format!(
                 "--upload github-release needs a token with contents: write; set one of {}",
                 TOKEN_VARS.join(", ")
             ))
         })?;
+    // The token becomes an Authorization header; one that cannot be a header value made the
+    // HTTP client panic. Its text is never shown.
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::usage(format!(
+            "invalid token in env {var}: it holds a space, control character or non-ASCII character, which an HTTP header cannot carry (the token is not shown); accepted: the token alone, printable ASCII"
+        )));
+    }
+    let token = Token(token.to_owned());
     Ok(Some(Release {
         owner: owner.to_owned(),
         repo: repo.to_owned(),
@@ -130,8 +143,47 @@ pub fn resolve(
     }))
 }
 
-fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+/// A GitHub account name: letters, digits and single hyphens, not at either end; at most 39.
+fn valid_owner(name: &str) -> bool {
+    (1..=39).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
+/// A GitHub repository name: letters, digits, `-`, `_` and `.`, at most 100, not `.` or `..`.
+fn valid_repo(name: &str) -> bool {
+    (1..=100).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && name != "."
+        && name != ".."
+}
+
+/// An API base: `http(s)://host[:port][/path]`, without query (paths are appended to it).
+fn valid_api(url: &str) -> bool {
+    url.parse::<http::Uri>().is_ok_and(|uri| {
+        matches!(uri.scheme_str(), Some("http" | "https"))
+            && uri.host().is_some_and(|h| !h.is_empty())
+            && uri.query().is_none()
+    })
+}
+
+/// Roughly git's rules for a tag name (`git check-ref-format`), so the tag GitHub creates is
+/// the one asked for, and nothing in it can break a request or a log line.
+fn valid_tag(tag: &str) -> bool {
+    let forbidden = |c: char| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c);
+    !tag.is_empty()
+        && !tag.chars().any(forbidden)
+        && !tag.contains("..")
+        && !tag.contains("@{")
+        && !tag.contains("//")
+        && tag != "@"
+        && !tag.starts_with(['-', '/'])
+        && !tag.ends_with(['/', '.'])
+        && tag
+            .split('/')
+            .all(|part| !part.starts_with('.') && !part.ends_with(".lock"))
 }
 
 #[cfg(test)]
