@@ -121,6 +121,10 @@ const fn short(mut s: Setting, c: char) -> Setting {
 use Reach::{CliOnly, Env, Metadata};
 use Shape::{List, Switch, Value};
 
+/// The Zig provisioned when none is found: the version the test suite runs with. Declared here,
+/// with the other defaults, so the settings table needs nothing from the toolchain module.
+pub const DEFAULT_ZIG_VERSION: &str = "0.17.1";
+
 /// Every setting, in `--help` order.
 pub static SETTINGS: &[Setting] = &[
     valued(
@@ -341,7 +345,7 @@ pub static SETTINGS: &[Setting] = &[
             "Zig to download into the tool cache when none is found (then only this version is used)",
         ),
         "VERSION",
-        Some(crate::toolchain::DEFAULT_ZIG_VERSION),
+        Some(DEFAULT_ZIG_VERSION),
     ),
     setting(
         "print-config",

@@ -171,7 +171,7 @@ impl<'a> Resolver<'a> {
                 values::parse_zig_version,
                 values::ACCEPTED_ZIG_VERSIONS,
             )?
-            .or_default(crate::toolchain::DEFAULT_ZIG_VERSION.to_owned());
+            .or_default(settings::DEFAULT_ZIG_VERSION.to_owned());
         Ok(RunSettings {
             manifest_path,
             lambda_dir,

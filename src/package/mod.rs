@@ -136,7 +136,10 @@ fn package_one(
         )
     })?;
     let binary = files::read_regular(source, Links::Follow, UNZIPPED_LIMIT).map_err(|err| match err {
-        ReadError::TooLarge { .. } => over_limit(&artifact.name, "its binary alone"),
+        ReadError::TooLarge { limit } => {
+            let size = std::fs::metadata(source).map_or(limit + 1, |m| m.len());
+            over_limit(&artifact.name, size)
+        }
         err => anyhow::Error::new(err).context(format!("reading {}", source.display())),
     })?;
     let (mut packaged, mut staged) = (Vec::new(), Vec::new());
@@ -185,9 +188,10 @@ fn package_one(
 }
 
 /// The error for an output over Lambda's unzipped limit.
-fn over_limit(path: &str, what: &str) -> anyhow::Error {
+fn over_limit(path: &str, size: u64) -> anyhow::Error {
     anyhow::anyhow!(
-        "{path} would be over Lambda's 250 MB ({UNZIPPED_LIMIT} bytes) limit for a function's code unzipped ({what}); nothing was written"
+        "{path} would be {} unzipped, over Lambda's 250 MB ({UNZIPPED_LIMIT} bytes) limit for a function's code; nothing was written",
+        human_size(size)
     )
 }
 
@@ -223,7 +227,7 @@ fn zip_entries(artifact: &Artifact, path: &str, binary: &[u8], includes: &[Inclu
         .iter()
         .fold(binary.len() as u64, |sum, f| sum.saturating_add(f.size));
     if total > UNZIPPED_LIMIT {
-        return Err(over_limit(path, &format!("{} with its includes", human_size(total))));
+        return Err(over_limit(path, total));
     }
     let name = match artifact.kind {
         Kind::Function => "bootstrap".to_owned(),

@@ -21,8 +21,7 @@ use crate::cli::EnvVars;
 use crate::error::Error;
 use crate::process::{self, Limits};
 
-/// The Zig provisioned when none is found: the version the test suite runs with.
-pub const DEFAULT_ZIG_VERSION: &str = "0.17.1";
+pub use crate::settings::DEFAULT_ZIG_VERSION;
 
 /// The Zig version a run asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
