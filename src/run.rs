@@ -157,7 +157,7 @@ fn build(
     let steps = progress.steps(outputs, "artifacts");
     let reusable = record::previous_outputs(previous.as_ref());
     let (packaged, mut staged) = package::package(plan, &built, &resolved.includes, stamp, &reusable, &|p| {
-        steps.done(if p.reused { "unchanged" } else { "staged" }, &p.path)
+        steps.done(if p.reused { "unchanged" } else { "wrote" }, &p.path)
     })?;
     steps.finish();
     let warnings = package::size_warnings(&packaged);
