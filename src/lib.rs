@@ -26,6 +26,7 @@ pub mod merge;
 pub mod output;
 pub mod package;
 pub mod plan;
+pub mod prepare;
 pub mod print_config;
 pub mod process;
 pub mod progress;

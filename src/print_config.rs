@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::cli::EnvVars;
-use crate::run::{self, Resolved};
+use crate::prepare::{self, Resolved};
 use crate::toolchain;
 
 /// The `--print-config` document.
@@ -47,8 +47,8 @@ fn toolchain_json(resolved: &Resolved, env: &EnvVars) -> Value {
         .parent()
         .unwrap_or(std::path::Path::new("."));
     let rustc_version = rustc.version(dir).unwrap_or_else(|why| why);
-    let zig = if run::needs_zig(&resolved.plan) {
-        toolchain::describe_zig(env, &run::zig_wanted(&resolved.run))
+    let zig = if prepare::needs_zig(&resolved.plan) {
+        toolchain::describe_zig(env, &prepare::zig_wanted(&resolved.run))
     } else {
         json!({"value": null, "source": "not needed: no binary is built with cargo-zigbuild"})
     };

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::command;
 use crate::cli::{self, EnvVars};
-use crate::run;
+use crate::prepare;
 
 /// A workspace of function packages (each depending on a local `lambda_runtime` stub, which is
 /// all discovery looks at) with `workspace_extra` appended to the root manifest and each
@@ -90,7 +90,7 @@ fn invocations(dir: &Path, flags: &[&str], env: &[(&str, &str)]) -> Vec<CargoRun
     let cli::Invocation::Build { inputs, .. } = cli::parse(args, &env).unwrap() else {
         panic!("not a build")
     };
-    let resolved = run::resolve(&inputs, &env, dir).unwrap();
+    let resolved = prepare::resolve(&inputs, &env, dir).unwrap();
     resolved
         .plan
         .invocations
