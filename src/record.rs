@@ -79,6 +79,13 @@ pub struct Record {
     pub inputs_sha256: String,
 }
 
+impl Record {
+    /// The first 12 hex digits of the SHA-256, for listings (the whole text when it is not hex).
+    pub fn short_sha256(&self) -> &str {
+        self.sha256.get(..12).unwrap_or(&self.sha256)
+    }
+}
+
 /// The manifest for what a run packaged.
 pub fn manifest(plan: &Plan, packaged: &[Packaged], gated: &Gated) -> Manifest {
     let artifacts: Vec<Record> = packaged
@@ -130,7 +137,7 @@ impl Manifest {
         self.artifacts
             .iter()
             .map(|r| {
-                let short = &r.sha256[..12.min(r.sha256.len())];
+                let short = r.short_sha256();
                 format!(
                     "  {:<40} {:>10}  {short}\n",
                     r.path,

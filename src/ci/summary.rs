@@ -27,7 +27,7 @@ pub fn markdown(manifest: &Manifest, phases: &[(String, Duration)], warnings: &[
             r.arch,
             r.format,
             human_size(r.size),
-            &r.sha256[..12.min(r.sha256.len())],
+            r.short_sha256(),
             r.runtime,
             r.glibc_required.as_deref().unwrap_or("static"),
         );
