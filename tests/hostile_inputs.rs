@@ -41,17 +41,8 @@ fn print_config(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Run, serde_
 /// Runs in `dir` and asserts exit 2 with exactly one `error:` line holding every needle.
 fn refused(dir: &Path, args: &[&str], env: &[(&str, &str)], needles: &[&str]) {
     let run = run(lambda_build(dir).args(args).envs(env.iter().copied()));
-    assert_eq!(run.code, 2, "{args:?} {env:?}: {}", run.stderr);
-    let lines: Vec<&str> = run.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "one line for {args:?} {env:?}: {}", run.stderr);
-    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
-    for needle in needles {
-        assert!(
-            lines[0].contains(needle),
-            "{args:?} {env:?}: {:?} lacks {needle:?}",
-            lines[0]
-        );
-    }
+    eprintln!("{args:?} {env:?}");
+    assert_usage(&run, needles);
 }
 
 /// Every file and folder under `dir` except `target/`, relative, sorted.

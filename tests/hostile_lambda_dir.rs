@@ -5,9 +5,9 @@
 mod support;
 
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::*;
 
@@ -41,62 +41,6 @@ impl Workspace {
     fn alpha_static(&self) -> PathBuf {
         self.root.join("alpha/static")
     }
-}
-
-/// Runs with a watchdog: a hang fails the test instead of blocking the suite.
-fn run_bounded(cmd: &mut Command, limit: Duration) -> Run {
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let start = Instant::now();
-    let (done, wait) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let out = child.wait_with_output().unwrap();
-        let _ = done.send(out);
-    });
-    match wait.recv_timeout(limit) {
-        Ok(out) => Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        },
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("lambda-build hung for {:?}", start.elapsed());
-        }
-    }
-}
-
-/// A usage error: exit 2, one line, containing every needle.
-fn assert_usage(run: &Run, needles: &[&str]) {
-    assert_eq!(run.code, 2, "stderr:\n{}", run.stderr);
-    let lines: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error:")).collect();
-    assert_eq!(lines.len(), 1, "stderr:\n{}", run.stderr);
-    for needle in needles {
-        assert!(lines[0].contains(needle), "{:?} lacks {needle:?}", lines[0]);
-    }
-}
-
-/// Every file below `dir` with its bytes (sorted), to compare a folder before and after.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let name = path.strip_prefix(dir).unwrap().display().to_string();
-                out.push((name, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]
@@ -173,7 +117,7 @@ fn files_lambda_build_did_not_write_are_never_replaced_in_a_named_lambda_dir() {
     std::fs::create_dir_all(mine.join("alpha")).unwrap();
     std::fs::write(mine.join("manifest.json"), "{\"mine\": true}").unwrap();
     std::fs::write(mine.join("alpha/bootstrap.zip"), "my own zip").unwrap();
-    let before = snapshot(&mine);
+    let before = contents(&mine);
     let run = run(ws.build().arg("--lambda-dir").arg(&mine));
     assert_usage(
         &run,
@@ -184,13 +128,13 @@ fn files_lambda_build_did_not_write_are_never_replaced_in_a_named_lambda_dir() {
             "accepted:",
         ],
     );
-    assert_eq!(snapshot(&mine), before);
+    assert_eq!(contents(&mine), before);
     assert!(!ws.target.exists());
 
     // The same through the environment names the variable.
     let run = support::run(ws.build().env("LAMBDA_BUILD_LAMBDA_DIR", &mine));
     assert_usage(&run, &["env LAMBDA_BUILD_LAMBDA_DIR"]);
-    assert_eq!(snapshot(&mine), before);
+    assert_eq!(contents(&mine), before);
 }
 
 #[test]
@@ -226,14 +170,14 @@ fn a_failed_rebuild_leaves_every_output_and_record_as_it_was() {
     let lambda = ws.root.join("out");
     let both = ["--output-format", "binary,zip", "--lambda-dir"];
     run_ok(ws.build().args(both).arg(&lambda));
-    let before = snapshot(&lambda);
+    let before = contents(&lambda);
     // A release build makes another binary, and an include over Lambda's limit fails the zip.
     let big = std::fs::File::create(ws.alpha_static().join("big.bin")).unwrap();
     big.set_len(260 << 20).unwrap();
     let run = run(ws.build().args(both).arg(&lambda).arg("--release"));
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("250 MB"), "{}", run.stderr);
-    assert_eq!(snapshot(&lambda), before, "a failed run changed the lambda dir");
+    assert_eq!(contents(&lambda), before, "a failed run changed the lambda dir");
     assert_eq!(sha256sum_check(&lambda), 4);
 }
 
@@ -296,7 +240,7 @@ fn concurrent_runs_on_one_lambda_dir_leave_records_that_match() {
                 "round {round}: manifest.json lies"
             );
         }
-        let leftovers: Vec<_> = snapshot(&lambda)
+        let leftovers: Vec<_> = contents(&lambda)
             .into_iter()
             .filter(|(name, _)| name.ends_with(".tmp"))
             .collect();

@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use object::Object;
 use support::*;
@@ -18,34 +18,6 @@ fn tiny_build(target_dir: &Path, lambda_dir: &Path) -> std::process::Command {
     cmd
 }
 
-fn listing(dir: &Path) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut stack = vec![PathBuf::from(dir)];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p.strip_prefix(dir).unwrap().display().to_string());
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
-/// Every file under `dir` with its bytes, in path order.
-fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    listing(dir)
-        .into_iter()
-        .map(|p| {
-            let bytes = std::fs::read(dir.join(&p)).unwrap();
-            (p, bytes)
-        })
-        .collect()
-}
-
 #[test]
 fn each_package_keeps_its_own_metadata_in_a_multi_package_run() {
     let t = tempfile::tempdir().unwrap();
@@ -53,7 +25,7 @@ fn each_package_keeps_its_own_metadata_in_a_multi_package_run() {
     run_ok(&mut tiny_build(&t.path().join("target"), &lambda));
     // alpha: zip with its include; beta: an extension binary. Nothing else.
     assert_eq!(
-        listing(&lambda),
+        files_below(&lambda),
         ["SHA256SUMS", "alpha/bootstrap.zip", "extensions/beta", "manifest.json"]
     );
     assert_eq!(
@@ -208,7 +180,7 @@ fn cargo_compiler_builds_the_same_layout() {
     let run = run_ok(tiny_build(&t.path().join("target"), &lambda).env("CARGO_LAMBDA_COMPILER", "cargo"));
     assert!(run.stderr.contains("with cargo (dev)"), "{}", run.stderr);
     assert_eq!(
-        listing(&lambda),
+        files_below(&lambda),
         ["SHA256SUMS", "alpha/bootstrap.zip", "extensions/beta", "manifest.json"]
     );
 }

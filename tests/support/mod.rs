@@ -166,6 +166,72 @@ pub fn run_at_once(commands: Vec<Command>) -> Vec<Run> {
         .collect()
 }
 
+/// Runs a command that must end by itself: one still going after `limit` is killed and fails the
+/// test, so a hang never blocks the suite.
+pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Run {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start lambda-build");
+    let deadline = Instant::now() + limit;
+    while child.try_wait().expect("lambda-build status").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("lambda-build did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("lambda-build output");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Asserts a usage error as the contract gives it: exit 2 and one line on stderr, `error: ...`,
+/// holding every needle.
+pub fn assert_usage(run: &Run, needles: &[&str]) {
+    assert_eq!(run.code, 2, "stderr:\n{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line expected:\n{}", run.stderr);
+    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
+    for needle in needles {
+        assert!(lines[0].contains(needle), "{:?} lacks {needle:?}", lines[0]);
+    }
+}
+
+/// Every file below `dir` (not folders), relative, sorted.
+pub fn files_below(dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Every file under `dir` with its bytes, in path order, to compare a folder before and after.
+pub fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    files_below(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(dir.join(&p)).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
 /// Runs and asserts success, showing the output when it fails.
 pub fn run_ok(cmd: &mut Command) -> Run {
     let r = run(cmd);
