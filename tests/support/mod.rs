@@ -378,42 +378,26 @@ impl Emulator {
 
     /// `cargo lambda invoke NAME --data-ascii PAYLOAD`, returning the response as JSON.
     pub fn invoke(&self, name: &str, payload: &str) -> serde_json::Value {
-        let mut child = Command::new(&self.cargo_lambda)
-            .args([
-                "lambda",
-                "invoke",
-                name,
-                "-A",
-                "127.0.0.1",
-                "-P",
-                &self.port.to_string(),
-                "--data-ascii",
-                payload,
-            ])
-            .current_dir(&self.dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cargo lambda invoke");
+        let port = self.port.to_string();
+        let mut cmd = Command::new(&self.cargo_lambda);
+        cmd.args([
+            "lambda",
+            "invoke",
+            name,
+            "-A",
+            "127.0.0.1",
+            "-P",
+            &port,
+            "--data-ascii",
+            payload,
+        ])
+        .current_dir(&self.dir)
+        .stdin(Stdio::null());
         // A function that died never answers; do not let that hang the suite.
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while child.try_wait().expect("invoke status").is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("invoke {name} got no answer within 90s");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let out = child.wait_with_output().expect("invoke output");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "invoke {name} failed: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("invoke {name} answered {stdout:?}: {e}"))
+        let out = run_bounded(&mut cmd, Duration::from_secs(90));
+        assert_eq!(out.code, 0, "invoke {name} failed: {}\n{}", out.stdout, out.stderr);
+        let stdout = out.stdout.trim();
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("invoke {name} answered {stdout:?}: {e}"))
     }
 }
 
