@@ -169,21 +169,22 @@ pub fn run_at_once(commands: Vec<Command>) -> Vec<Run> {
 /// Runs a command that must end by itself: one still going after `limit` is killed and fails the
 /// test, so a hang never blocks the suite.
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Run {
+    let program = cmd.get_program().to_string_lossy().into_owned();
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("start lambda-build");
+        .unwrap_or_else(|e| panic!("starting {program}: {e}"));
     let deadline = Instant::now() + limit;
-    while child.try_wait().expect("lambda-build status").is_none() {
+    while child.try_wait().expect("child status").is_none() {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("lambda-build did not finish within {limit:?}");
+            panic!("{program} did not finish within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let out = child.wait_with_output().expect("lambda-build output");
+    let out = child.wait_with_output().expect("child output");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
