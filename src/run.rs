@@ -329,9 +329,12 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         packages: &run.package.value,
         bins: &run.bin.value,
     };
-    let binaries = discover::take_shard(discover::discover(&metadata, &selection)?, run.shard.value);
+    // A shard is planned as the whole selection, then narrowed, so it builds its binaries exactly
+    // as the unsharded run does (same invocations, same `-p` list, same layout).
+    let discovered = discover::discover(&metadata, &selection)?;
+    let binaries = discover::take_shard(discovered.clone(), run.shard.value);
     let mut packages = BTreeMap::new();
-    for binary in &binaries {
+    for binary in &discovered {
         if packages.contains_key(&binary.package) {
             continue;
         }
@@ -347,7 +350,7 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         };
         packages.insert(binary.package.clone(), resolver.package_settings(Some(layer))?);
     }
-    let selected: Vec<Selected<'_>> = binaries
+    let selected: Vec<Selected<'_>> = discovered
         .iter()
         .map(|b| Selected {
             binary: b,
@@ -368,7 +371,9 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         &target_dir,
         &lambda_dir,
         CargoFlags::from_run(&run),
-    )?;
+    )?
+    .only(&binaries);
+    packages.retain(|name, _| binaries.iter().any(|b| &b.package == name));
     if plan.invocations.iter().any(|i| i.tuning.applied) {
         let profile = tuning::ReleaseProfile::load(&workspace_root.join("Cargo.toml"), env)?;
         let flags = tuning::RustflagsConfig::load(cwd, env)?;
