@@ -315,7 +315,8 @@ fn a_fifo_in_a_shard_is_refused_without_blocking() {
 
 #[test]
 fn records_that_are_not_what_lambda_build_writes_are_refused() {
-    let cases: [(&str, fn(&mut serde_json::Value)); 7] = [
+    type Change = fn(&mut serde_json::Value);
+    let cases: [(&str, Change); 7] = [
         ("format must be zip or binary", |r| r["format"] = "tar".into()),
         ("sha256 must be 64 lower-case hex digits", |r| {
             r["sha256"] = r["sha256"].as_str().unwrap().to_uppercase().into()
