@@ -445,3 +445,217 @@ fn good_shards_still_merge_and_check() {
     assert_eq!(recorded_paths(&out), ["alpha/bootstrap", "extensions/e.zip"]);
     assert_eq!(sha256sum_check(&out), 2);
 }
+
+// ---- merge: property test over hostile manifests -----------------------------------------
+
+mod property {
+    use std::path::{Path, PathBuf};
+
+    use lambda_build::discover::Kind;
+    use lambda_build::record::Record;
+    use proptest::prelude::*;
+    use sha2::Digest;
+
+    use super::tree;
+
+    /// How deep shards, `--out` and symlink targets sit in the sandbox: paths have at most
+    /// [`MAX_COMPONENTS`] components, so neither `..` nor a symlink leads out of it.
+    const DEEP: &str = "d1/d2/d3/d4/d5";
+    const MAX_COMPONENTS: usize = 4;
+    /// Stands for the sandbox's absolute path in a generated path.
+    const ABS: &str = "{ABS}";
+
+    /// Where a record's path comes from: lambda-build's layout, or anything at all.
+    #[derive(Clone, Debug)]
+    enum Place {
+        Layout(Option<&'static str>),
+        Hostile(String),
+    }
+
+    #[derive(Clone, Debug)]
+    struct Entry {
+        name: &'static str,
+        extension: bool,
+        zip: bool,
+        place: Place,
+    }
+
+    fn component() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => prop::sample::select(vec![
+                "..", ".", "", "alpha", "bootstrap", "bootstrap.zip", "extensions", "x86_64", "link",
+                "flink", "fifo", "é", "a\\b", "..\\..", "a\0b", "a\nb", " ", "~",
+            ])
+            .prop_map(str::to_owned),
+            1 => Just("x".repeat(300)),
+            2 => "[a-z./\\\\\u{e9}\u{0}-\u{1f}]{0,6}",
+            1 => any::<String>(),
+        ]
+    }
+
+    fn hostile_path() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(vec!["", "/", "{ABS}/", "./"]),
+            prop::collection::vec(component(), 1..=MAX_COMPONENTS),
+        )
+            .prop_map(|(prefix, parts)| format!("{prefix}{}", parts.join("/")))
+    }
+
+    fn entry() -> impl Strategy<Value = Entry> {
+        let place = prop_oneof![
+            6 => prop::sample::select(vec![None, Some("x86_64"), Some("x86_64-unknown-linux-gnu"), Some("arm64")])
+                .prop_map(Place::Layout),
+            1 => hostile_path().prop_map(Place::Hostile),
+        ];
+        (
+            prop::sample::select(vec!["alpha", "link", "fifo", "x86_64", "bootstrap", "e"]),
+            any::<bool>(),
+            any::<bool>(),
+            place,
+        )
+            .prop_map(|(name, extension, zip, place)| Entry {
+                name,
+                extension,
+                zip,
+                place,
+            })
+    }
+
+    /// The path a record names, with `{ABS}` replaced by the sandbox's deep folder.
+    fn path_of(entry: &Entry, sandbox: &Path) -> String {
+        match &entry.place {
+            Place::Layout(dir) => {
+                let file = match (entry.extension, entry.zip) {
+                    (false, false) => format!("{}/bootstrap", entry.name),
+                    (false, true) => format!("{}/bootstrap.zip", entry.name),
+                    (true, false) => format!("extensions/{}", entry.name),
+                    (true, true) => format!("extensions/{}.zip", entry.name),
+                };
+                dir.map_or(file.clone(), |d| format!("{d}/{file}"))
+            }
+            Place::Hostile(path) => path.replace(ABS, &sandbox.join(DEEP).display().to_string()),
+        }
+    }
+
+    fn record(entry: &Entry, path: &str, bytes: &[u8]) -> Record {
+        use base64::Engine;
+        let digest = sha2::Sha256::digest(bytes);
+        Record {
+            name: entry.name.into(),
+            kind: if entry.extension {
+                Kind::Extension
+            } else {
+                Kind::Function
+            },
+            arch: "x86_64".into(),
+            target: "x86_64-unknown-linux-gnu".into(),
+            profile: "dev".into(),
+            format: if entry.zip { "zip" } else { "binary" }.into(),
+            path: path.into(),
+            size: bytes.len() as u64,
+            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            code_sha256: base64::engine::general_purpose::STANDARD.encode(digest),
+            unzipped_size: bytes.len() as u64,
+            runtime: "provided.al2023".into(),
+            glibc_required: None,
+            inputs_sha256: String::new(),
+        }
+    }
+
+    /// A shard with a symlink to a folder elsewhere in the sandbox, one to a file, a FIFO, and
+    /// each entry's file written wherever its path leads (unless that is not a regular file).
+    fn make_shard(sandbox: &Path, shard: &Path, entries: &[Entry]) {
+        let elsewhere = sandbox.join("elsewhere").join(DEEP);
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join("secret"), b"secret").unwrap();
+        std::fs::create_dir_all(shard).unwrap();
+        let _ = std::os::unix::fs::symlink(&elsewhere, shard.join("link"));
+        let _ = std::os::unix::fs::symlink(elsewhere.join("secret"), shard.join("flink"));
+        let fifo = std::ffi::CString::new(shard.join("fifo").into_os_string().into_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) };
+        let mut records = Vec::new();
+        for entry in entries {
+            let path = path_of(entry, sandbox);
+            let bytes = path.as_bytes().to_vec();
+            let file = shard.join(&path);
+            let special = std::fs::metadata(&file).is_ok_and(|m| !m.is_file());
+            if !special {
+                // Paths that cannot be made (NUL, through a FIFO, too long) stay missing.
+                let _ = file.parent().map(std::fs::create_dir_all);
+                let _ = std::fs::write(&file, &bytes);
+            }
+            records.push(record(entry, &path, &bytes));
+        }
+        let sums: String = records.iter().map(|r| format!("{}  {}\n", r.sha256, r.path)).collect();
+        let manifest = lambda_build::record::Manifest::of(records);
+        std::fs::write(shard.join("manifest.json"), serde_json::to_string(&manifest).unwrap()).unwrap();
+        std::fs::write(shard.join("SHA256SUMS"), sums).unwrap();
+    }
+
+    /// A relative path with only normal components, checked independently of the code under test.
+    fn is_normal_relative(path: &str) -> bool {
+        !path.starts_with('/')
+            && !path.contains('\\')
+            && !path.chars().any(char::is_control)
+            && path.split('/').all(|c| !matches!(c, "" | "." | ".."))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 64,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Whatever the shards say, nothing outside `--out` changes, and a merge either refuses
+        /// (writing nothing) or writes exactly its records, at normal relative paths.
+        #[test]
+        fn merge_writes_nothing_outside_out_whatever_the_shards_say(
+            shards in prop::collection::vec(prop::collection::vec(entry(), 1..4), 1..3)
+        ) {
+            let sandbox = tempfile::tempdir().unwrap();
+            let root = sandbox.path();
+            let dirs: Vec<PathBuf> = (0..shards.len())
+                .map(|i| root.join(DEEP).join(format!("shard{i}")))
+                .collect();
+            for (dir, entries) in dirs.iter().zip(&shards) {
+                make_shard(root, dir, entries);
+            }
+            let out = root.join("o").join(DEEP).join("out");
+            std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+            let before = tree(root);
+            let result = lambda_build::merge::merge(&dirs, &out);
+            let out_prefix = out.strip_prefix(root).unwrap().display().to_string();
+            let outside: Vec<_> = tree(root)
+                .into_iter()
+                .filter(|(path, _)| path != &out_prefix && !path.starts_with(&format!("{out_prefix}/")))
+                .collect();
+            prop_assert_eq!(outside, before, "merge changed something outside --out");
+            match result {
+                Err(err) => {
+                    prop_assert!(!out.exists(), "refused ({err}) but wrote {:?}", tree(&out));
+                    prop_assert_eq!(err.exit_code(), 2, "{}", err);
+                    prop_assert!(!format!("{err:#}").contains('\n'), "not one line: {err:#}");
+                }
+                Ok(manifest) => {
+                    let mut expected = vec!["SHA256SUMS".to_owned(), "manifest.json".to_owned()];
+                    for record in &manifest.artifacts {
+                        prop_assert!(is_normal_relative(&record.path), "wrote {:?}", record.path);
+                        let bytes = std::fs::read(out.join(&record.path)).unwrap();
+                        prop_assert_eq!(bytes, record.path.as_bytes());
+                        expected.push(record.path.clone());
+                    }
+                    let mut files: Vec<String> = tree(&out)
+                        .into_iter()
+                        .filter(|(_, what)| what != "dir")
+                        .map(|(path, _)| path)
+                        .collect();
+                    files.sort();
+                    expected.sort();
+                    prop_assert_eq!(files, expected);
+                }
+            }
+        }
+    }
+}

@@ -45,7 +45,7 @@ fn walk(root: &Path, relative: &str) -> Result<(PathBuf, Metadata), String> {
         let last = components.peek().is_none();
         if metadata.file_type().is_symlink() {
             return Err(format!(
-                "{shown} is a symlink; accepted: regular files and folders inside the shard"
+                "{shown} is a symlink (only regular files and folders inside the shard are read)"
             ));
         }
         if last {

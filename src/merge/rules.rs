@@ -26,10 +26,10 @@ pub fn check_path(path: &str) -> Result<(), String> {
         return Err(format!("the path is longer than {MAX_PATH} bytes"));
     }
     if path.starts_with('/') {
-        return Err("the path is absolute; accepted: a path relative to the lambda dir".into());
+        return Err("the path is absolute (it must be relative to the lambda dir)".into());
     }
     if path.contains('\\') {
-        return Err("the path contains a backslash; accepted: '/'-separated paths".into());
+        return Err("the path contains a backslash (it must be '/'-separated)".into());
     }
     if path.chars().any(char::is_control) {
         return Err("the path contains a control character (NUL, newline, ...)".into());
@@ -113,7 +113,7 @@ fn check_layout(record: &Record, kind: Kind, format: OutputFormat, target: &Targ
         return Ok(());
     }
     Err(format!(
-        "the path is not where lambda-build puts the {} {} {:?} for {}; accepted: {}",
+        "the path is not where lambda-build puts the {} {} {:?} for {}, which is one of {}",
         format.as_str(),
         kind.as_str(),
         record.name,
