@@ -2,8 +2,8 @@
 //! in several CI jobs) into one set with one `SHA256SUMS` and one `manifest.json`.
 //!
 //! A shard is untrusted input: it comes from another job or an artifact store. Every record must
-//! be one lambda-build writes ([`rules`]), every file a regular file inside its shard whose bytes
-//! match the record ([`read`]), and the shards must agree. All of it is checked, and every
+//! be one lambda-build writes (module `rules`), every file a regular file inside its shard whose bytes
+//! match the record (module `read`), and the shards must agree. All of it is checked, and every
 //! destination under `--out` too, before the first byte is written; a shard that breaks a rule is
 //! a usage error (exit 2) naming the shard, the record and the rule.
 
