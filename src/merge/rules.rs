@@ -196,6 +196,10 @@ mod tests {
         ] {
             assert_eq!(check_record(&record(good)), Ok(()), "{good}");
         }
+        // cargo-zigbuild records the glibc it linked for; the folder is the plain triple.
+        let mut zig = record("x86_64-unknown-linux-gnu/hello/bootstrap.zip");
+        zig.target = "x86_64-unknown-linux-gnu.2.34".into();
+        assert_eq!(check_record(&zig), Ok(()));
         type Change = fn(&mut Record);
         let bad: [(&str, Change); 12] = [
             ("not where lambda-build puts", |r| r.path = "other/bootstrap.zip".into()),
