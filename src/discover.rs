@@ -162,7 +162,9 @@ pub fn discover(metadata: &Metadata, selection: &Selection<'_>) -> Result<Vec<Bi
 }
 
 /// This shard's slice of the binaries. The order is by package and name, whatever order cargo
-/// listed them in, so every job of a matrix computes the same split.
+/// listed them in, so every job of a matrix computes the same split. The run still plans the
+/// whole selection and narrows the plan to these ([`crate::plan::Plan::only`]), so a shard
+/// builds them exactly as the unsharded run does.
 pub fn take_shard(mut binaries: Vec<Binary>, shard: Option<Shard>) -> Vec<Binary> {
     let Some(shard) = shard else {
         return binaries;

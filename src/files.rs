@@ -3,7 +3,7 @@
 //! must be a regular file once open, and no more than a bound is ever read into memory, so a
 //! 20 GiB sparse file or a file that grows while it is read cannot exhaust the machine.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
@@ -34,8 +34,9 @@ pub enum Links {
     Refuse,
 }
 
-/// Opens `path` for reading without blocking and checks that it is a regular file.
-pub fn open_regular(path: &Path, links: Links) -> Result<(File, u64), ReadError> {
+/// Opens `path` for reading without blocking and checks that it is a regular file; returns the
+/// open file's own metadata (what was opened, whatever the path holds by now).
+pub fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata), ReadError> {
     let mut flags = libc::O_NONBLOCK;
     if links == Links::Refuse {
         flags |= libc::O_NOFOLLOW;
@@ -53,18 +54,23 @@ pub fn open_regular(path: &Path, links: Links) -> Result<(File, u64), ReadError>
     if !meta.is_file() {
         return Err(ReadError::NotRegular(kind_of(&meta.file_type())));
     }
-    Ok((file, meta.len()))
+    Ok((file, meta))
 }
 
 /// Reads a whole regular file of at most `limit` bytes (checked while reading, so a file that
 /// grows after it was measured is refused too).
 pub fn read_regular(path: &Path, links: Links, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let (file, len) = open_regular(path, links)?;
+    let (file, meta) = open_regular(path, links)?;
+    read_open(file, meta.len(), limit)
+}
+
+/// Reads an open file of `len` bytes (as measured) to its end, refusing more than `limit`.
+pub fn read_open(file: File, len: u64, limit: u64) -> Result<Vec<u8>, ReadError> {
     if len > limit {
         return Err(ReadError::TooLarge { limit });
     }
     let mut bytes = Vec::with_capacity(len as usize);
-    file.take(limit + 1).read_to_end(&mut bytes)?;
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge { limit });
     }

@@ -1,14 +1,18 @@
 //! `lambda-build merge DIR... --out DIR`: joins the lambda dirs of a sharded build (`--shard K/N`
 //! in several CI jobs) into one set with one `SHA256SUMS` and one `manifest.json`.
 //!
-//! Every file is checked against its shard's manifest and `SHA256SUMS` before anything is
-//! written, and the same path with different contents in two shards is refused, so a tampered
-//! or mixed-up shard never makes it into the merged set.
+//! A shard is untrusted input: it comes from another job or an artifact store. Every record must
+//! be one lambda-build writes (module `rules`), every file a regular file inside its shard whose bytes
+//! match the record (module `read`), and the shards must agree. All of it is checked, and every
+//! destination under `--out` too, before the first byte is written; a shard that breaks a rule is
+//! a usage error (exit 2) naming the shard, the record and the rule.
+
+mod read;
+mod rules;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Context, anyhow};
 use sha2::{Digest, Sha256};
 
 use crate::ci;
@@ -16,6 +20,12 @@ use crate::cli::EnvVars;
 use crate::error::{Error, Result};
 use crate::lambda_dir;
 use crate::record::{self, CHECKSUMS, MANIFEST, Manifest, Record};
+
+/// The most a shard's `manifest.json` or `SHA256SUMS` may hold: far above any real build's.
+const MAX_RECORDS_FILE: u64 = 64 << 20;
+
+/// What every refusal says is accepted.
+const ACCEPTED_SHARD: &str = "accepted: lambda dirs written by lambda-build (one per shard), unchanged";
 
 /// One artifact to copy, with where it came from.
 struct Source {
@@ -42,28 +52,20 @@ pub fn run(dirs: &[PathBuf], out: &Path, env: &EnvVars) -> Result<Manifest> {
     Ok(manifest)
 }
 
-/// Merges the lambda dirs into `out` and returns the merged manifest.
+/// Merges the lambda dirs into `out` and returns the merged manifest. Everything is read and
+/// checked first; only then is anything written.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest> {
+    check_out(dirs, out)?;
     let mut merged: BTreeMap<String, Source> = BTreeMap::new();
     for dir in dirs {
         for source in read_shard(dir)? {
-            match merged.get(&source.record.path) {
-                Some(existing) if existing.record.sha256 != source.record.sha256 => {
-                    return Err(Error::Failed(anyhow!(
-                        "{} differs between {} (sha256 {}) and {} (sha256 {}); shards must not build the same artifact differently",
-                        source.record.path,
-                        existing.dir.display(),
-                        existing.record.sha256,
-                        source.dir.display(),
-                        source.record.sha256
-                    )));
-                }
-                Some(_) => {}
-                None => {
-                    merged.insert(source.record.path.clone(), source);
-                }
-            }
+            add(&mut merged, source)?;
         }
+    }
+    check_no_file_is_a_folder(&merged)?;
+    let records = [CHECKSUMS, MANIFEST].map(str::to_owned);
+    for path in merged.keys().chain(&records) {
+        check_destination(out, path)?;
     }
     let locked = lambda_dir::lock(out, || {
         crate::output::line(format!(
@@ -87,45 +89,162 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest> {
     Ok(manifest)
 }
 
-/// A shard's artifacts, each verified against its manifest and `SHA256SUMS`.
-fn read_shard(dir: &Path) -> Result<Vec<Source>> {
-    let manifest_path = dir.join(MANIFEST);
-    let text = std::fs::read_to_string(&manifest_path).map_err(|_| {
-        Error::usage(format!(
-            "{} has no readable {MANIFEST}; accepted: lambda dirs written by lambda-build (one per shard)",
-            dir.display()
-        ))
-    })?;
-    let manifest: Manifest = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a lambda-build manifest", manifest_path.display()))?;
-    let sums_path = dir.join(CHECKSUMS);
-    let sums_text = std::fs::read_to_string(&sums_path).with_context(|| format!("reading {}", sums_path.display()))?;
-    let mut sums: BTreeMap<String, String> = BTreeMap::new();
-    for line in sums_text.lines().filter(|l| !l.trim().is_empty()) {
-        let (digest, path) = line
-            .split_once("  ")
-            .with_context(|| format!("{}: malformed line {line:?}", sums_path.display()))?;
-        sums.insert(path.to_owned(), digest.to_owned());
+/// Adds a shard's artifact; the same path from two shards must be the same record (a shard
+/// merged with an overlapping one, or with the unsharded set, is fine).
+fn add(merged: &mut BTreeMap<String, Source>, source: Source) -> Result<()> {
+    match merged.get(&source.record.path) {
+        Some(existing) if existing.record != source.record => Err(Error::usage(format!(
+            "{} differs between {} (sha256 {}) and {} (sha256 {}); shards must not build the same artifact differently, {ACCEPTED_SHARD}",
+            source.record.path,
+            existing.dir.display(),
+            existing.record.sha256,
+            source.dir.display(),
+            source.record.sha256
+        ))),
+        Some(_) => Ok(()),
+        None => {
+            merged.insert(source.record.path.clone(), source);
+            Ok(())
+        }
     }
-    let mut sources = Vec::new();
-    for record in manifest.artifacts {
-        let listed = sums.remove(&record.path);
-        if listed.as_deref() != Some(record.sha256.as_str()) {
-            return Err(Error::Failed(anyhow!(
-                "{}: {CHECKSUMS} and {MANIFEST} disagree about {}",
-                dir.display(),
-                record.path
+}
+
+/// `a` and `a/b` cannot both be files: writing one would fail on, or replace, the other.
+fn check_no_file_is_a_folder(merged: &BTreeMap<String, Source>) -> Result<()> {
+    for (path, source) in merged {
+        let folders = path.match_indices('/').map(|(end, _)| &path[..end]);
+        for folder in folders {
+            if let Some(file) = merged.get(folder) {
+                return Err(Error::usage(format!(
+                    "{folder} (from {}) is a file but {path} (from {}) needs it to be a folder; {ACCEPTED_SHARD}",
+                    file.dir.display(),
+                    source.dir.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `--out` is a folder (or will be) outside every shard: merging into a shard would change the
+/// input while it is the input.
+fn check_out(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    if out.as_os_str().is_empty() {
+        return Err(Error::usage("--out is empty; accepted: a folder outside every shard"));
+    }
+    if std::fs::symlink_metadata(out).is_ok() && !out.is_dir() {
+        return Err(Error::usage(format!(
+            "--out {} exists and is not a folder; accepted: a folder outside every shard (created if missing)",
+            out.display()
+        )));
+    }
+    let out_real = resolved(out)?;
+    for dir in dirs {
+        if !dir.is_dir() {
+            return Err(Error::usage(format!(
+                "{} has no readable {MANIFEST}: it is not a folder; {ACCEPTED_SHARD}",
+                dir.display()
             )));
         }
-        let path = dir.join(&record.path);
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        if out_real.starts_with(resolved(dir)?) {
+            return Err(Error::usage(format!(
+                "--out {} is inside the shard {}; accepted: a folder outside every shard",
+                out.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Where a path really is: component by component from the root, each existing prefix with its
+/// symlinks resolved, and a missing one (which holds no symlink) taken by name.
+fn resolved(path: &Path) -> Result<PathBuf> {
+    let cwd = std::env::current_dir().map_err(|e| Error::Failed(e.into()))?;
+    let mut real = PathBuf::from("/");
+    for component in cwd.join(path).components() {
+        match component {
+            Component::Normal(name) => {
+                real.push(name);
+                if let Ok(canonical) = real.canonicalize() {
+                    real = canonical;
+                }
+            }
+            // `real` has no symlink left, so its parent by name is its real parent.
+            Component::ParentDir => {
+                real.pop();
+            }
+            Component::RootDir | Component::Prefix(_) | Component::CurDir => {}
+        }
+    }
+    Ok(real)
+}
+
+/// A destination under `--out` goes through real folders (a symlink there could lead outside
+/// `--out`) and is not itself a folder, so every write can succeed.
+fn check_destination(out: &Path, relative: &str) -> Result<()> {
+    let mut path = out.to_path_buf();
+    let mut components = relative.split('/').peekable();
+    while let Some(component) = components.next() {
+        path.push(component);
+        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
+            return Ok(());
+        };
+        let last = components.peek().is_none();
+        let fits = if last { !metadata.is_dir() } else { metadata.is_dir() };
+        if !fits {
+            return Err(Error::usage(format!(
+                "--out {}: {} is in the way of {relative} ({}); accepted: an --out whose folders are real folders",
+                out.display(),
+                path.display(),
+                if metadata.file_type().is_symlink() {
+                    "a symlink"
+                } else if metadata.is_dir() {
+                    "a folder"
+                } else {
+                    "not a folder"
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A shard's artifacts: every record checked against the rules, then against its `SHA256SUMS`
+/// line, then its file's bytes.
+fn read_shard(dir: &Path) -> Result<Vec<Source>> {
+    let refuse =
+        |what: &str, rule: &str| Error::usage(format!("shard {}: {what}: {rule}; {ACCEPTED_SHARD}", dir.display()));
+    let what = |index: usize, record: &Record| format!("{MANIFEST} artifact {} (path {:?})", index + 1, record.path);
+    let manifest = read_manifest(dir)?;
+    for (index, record) in manifest.artifacts.iter().enumerate() {
+        rules::check_record(record).map_err(|rule| refuse(&what(index, record), &rule))?;
+        if manifest.artifacts[..index].iter().any(|r| r.path == record.path) {
+            return Err(refuse(&what(index, record), "the path is listed twice"));
+        }
+    }
+    let mut sums = read_sums(dir)?;
+    let mut sources: Vec<Source> = Vec::new();
+    for (index, record) in manifest.artifacts.into_iter().enumerate() {
+        let what = what(index, &record);
+        if sums.remove(&record.path).as_deref() != Some(record.sha256.as_str()) {
+            return Err(refuse(
+                &what,
+                &format!("{CHECKSUMS} lists another sha256 for it, or none"),
+            ));
+        }
+        let bytes = read::read_inside(dir, &record.path, record.size).map_err(|rule| refuse(&what, &rule))?;
         let actual = record::hex(&Sha256::digest(&bytes));
         if actual != record.sha256 || bytes.len() as u64 != record.size {
-            return Err(Error::Failed(anyhow!(
-                "{} does not match its recorded SHA-256 ({} recorded, {actual} found): the shard is tampered or incomplete",
-                path.display(),
-                record.sha256
-            )));
+            return Err(refuse(
+                &what,
+                &format!(
+                    "the file does not match its recorded SHA-256 and size ({} and {} bytes recorded, {actual} and {} bytes found): the shard is tampered or incomplete",
+                    record.sha256,
+                    record.size,
+                    bytes.len()
+                ),
+            ));
         }
         sources.push(Source {
             record,
@@ -134,10 +253,58 @@ fn read_shard(dir: &Path) -> Result<Vec<Source>> {
         });
     }
     if let Some(extra) = sums.keys().next() {
-        return Err(Error::Failed(anyhow!(
-            "{}: {CHECKSUMS} lists {extra}, which {MANIFEST} does not",
-            dir.display()
-        )));
+        return Err(refuse(
+            CHECKSUMS,
+            &format!("it lists {extra:?}, which {MANIFEST} does not"),
+        ));
     }
     Ok(sources)
+}
+
+/// The shard's `manifest.json`, which must be a lambda-build manifest of schema version 1.
+fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let bytes = read::read_inside(dir, MANIFEST, MAX_RECORDS_FILE).map_err(|rule| {
+        Error::usage(format!(
+            "{} has no readable {MANIFEST} ({rule}); {ACCEPTED_SHARD}",
+            dir.display()
+        ))
+    })?;
+    let not_a_manifest = |why: String| {
+        Error::usage(format!(
+            "{} is not a lambda-build manifest: {why}; {ACCEPTED_SHARD}",
+            dir.join(MANIFEST).display()
+        ))
+    };
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| not_a_manifest(e.to_string()))?;
+    if manifest.tool.name != env!("CARGO_PKG_NAME") || manifest.version != 1 {
+        return Err(not_a_manifest(format!(
+            "it was written by {:?} with schema version {}, not by lambda-build with version 1",
+            manifest.tool.name, manifest.version
+        )));
+    }
+    Ok(manifest)
+}
+
+/// The shard's `SHA256SUMS`, by path: `<64 hex>  <path>` lines, each path once.
+fn read_sums(dir: &Path) -> Result<BTreeMap<String, String>> {
+    let refuse = |rule: String| {
+        Error::usage(format!(
+            "shard {}: {CHECKSUMS}: {rule}; {ACCEPTED_SHARD}",
+            dir.display()
+        ))
+    };
+    let bytes = read::read_inside(dir, CHECKSUMS, MAX_RECORDS_FILE).map_err(refuse)?;
+    let text = String::from_utf8(bytes).map_err(|_| refuse("it is not UTF-8".into()))?;
+    let mut sums = BTreeMap::new();
+    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let malformed = || refuse(format!("line {} is not \"<sha256>  <path>\"", number + 1));
+        let (digest, path) = line.split_once("  ").ok_or_else(malformed)?;
+        if !rules::is_hex_digest(digest) {
+            return Err(malformed());
+        }
+        if sums.insert(path.to_owned(), digest.to_owned()).is_some() {
+            return Err(refuse(format!("line {} lists {path:?} again", number + 1)));
+        }
+    }
+    Ok(sums)
 }

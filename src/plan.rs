@@ -257,6 +257,40 @@ pub fn plan(
     })
 }
 
+impl Plan {
+    /// The part of this plan that builds `binaries` (one shard of the selection): their artifacts,
+    /// and each invocation with only their `--bin`s but still every `-p` package it had. cargo
+    /// unifies features over the `-p` packages of an invocation (`--bin` only filters targets),
+    /// so keeping the list builds each binary with the features, and so the bytes, of the
+    /// unsharded run. Invocations left with no binary are dropped.
+    pub fn only(mut self, binaries: &[Binary]) -> Plan {
+        let wanted = |a: &Artifact| {
+            binaries
+                .iter()
+                .any(|b| b.package_id == a.package_id && b.name == a.name)
+        };
+        self.artifacts.retain(wanted);
+        let mut invocations = Vec::new();
+        for (index, mut invocation) in std::mem::take(&mut self.invocations).into_iter().enumerate() {
+            let mine = self.artifacts.iter_mut().filter(|a| a.invocation == index);
+            let mut bins: Vec<String> = Vec::new();
+            for artifact in mine {
+                artifact.invocation = invocations.len();
+                bins.push(artifact.name.clone());
+            }
+            if bins.is_empty() {
+                continue;
+            }
+            bins.sort();
+            bins.dedup();
+            invocation.bins = bins;
+            invocations.push(invocation);
+        }
+        self.invocations = invocations;
+        self
+    }
+}
+
 /// Whether an invocation's profile gets the Lambda release tuning, and why; the details come
 /// later from the workspace and cargo config.
 fn tuning_intent(profile: &Profile, settings: &PackageSettings) -> Tuning {
@@ -517,6 +551,41 @@ mod tests {
             ]
         );
         assert_eq!(plan.invocations.len(), 3);
+    }
+
+    #[test]
+    fn a_shard_keeps_every_package_of_its_invocations_but_only_its_bins() {
+        let (a, b, c) = (
+            binary("a", "a", Some(Kind::Function)),
+            binary("b", "b", Some(Kind::Function)),
+            binary("c", "c", Some(Kind::Function)),
+        );
+        let s = settings(vec![Target::x86_64(), Target::arm64()], vec![OutputFormat::Zip]);
+        let mut release = s.clone();
+        release.profile = Sourced::default_value(Profile {
+            name: "release".into(),
+            tuned: true,
+        });
+        let selected = [(&a, &s), (&b, &s), (&c, &release)].map(|(binary, settings)| Selected { binary, settings });
+        let whole = plan_for(&selected).unwrap();
+        assert_eq!(whole.invocations.len(), 2);
+
+        let shard = whole.clone().only(std::slice::from_ref(&c));
+        assert_eq!(shard.invocations.len(), 1, "the invocation of a and b has nothing left");
+        assert_eq!(shard.invocations[0], whole.invocations[1]);
+        assert_eq!(paths(&shard), ["arm64/c/bootstrap.zip", "x86_64/c/bootstrap.zip"]);
+        assert!(shard.artifacts.iter().all(|a| a.invocation == 0));
+
+        let shard = whole.clone().only(std::slice::from_ref(&b));
+        assert_eq!(shard.invocations.len(), 1);
+        assert_eq!(shard.invocations[0].packages, ["a", "b"]);
+        assert_eq!(shard.invocations[0].bins, ["b"]);
+        assert_eq!(paths(&shard), ["arm64/b/bootstrap.zip", "x86_64/b/bootstrap.zip"]);
+
+        let everything = whole.clone().only(&[a, b, c]);
+        assert_eq!(everything.invocations, whole.invocations);
+        assert_eq!(paths(&everything), paths(&whole));
+        assert!(whole.only(&[]).invocations.is_empty());
     }
 
     #[test]

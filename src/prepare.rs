@@ -65,9 +65,12 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         packages: &run.package.value,
         bins: &run.bin.value,
     };
-    let binaries = discover::take_shard(discover::discover(&metadata, &selection)?, run.shard.value);
+    // A shard is planned as the whole selection, then narrowed, so it builds its binaries exactly
+    // as the unsharded run does (same invocations, same `-p` list, same layout).
+    let discovered = discover::discover(&metadata, &selection)?;
+    let binaries = discover::take_shard(discovered.clone(), run.shard.value);
     let mut packages = BTreeMap::new();
-    for binary in &binaries {
+    for binary in &discovered {
         if packages.contains_key(&binary.package) {
             continue;
         }
@@ -87,7 +90,7 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
     config::profiles::check(profiles, &workspace_root.join("Cargo.toml"), cwd, env)?;
     let warnings =
         config::keys::metadata_warnings(&metadata, root.map(|r| r.package), |name| packages.contains_key(name));
-    let selected: Vec<Selected<'_>> = binaries
+    let selected: Vec<Selected<'_>> = discovered
         .iter()
         .map(|b| Selected {
             binary: b,
@@ -109,7 +112,9 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         &target_dir,
         &lambda_dir,
         CargoFlags::from_run(&run),
-    )?;
+    )?
+    .only(&binaries);
+    packages.retain(|name, _| binaries.iter().any(|b| &b.package == name));
     if plan.invocations.iter().any(|i| i.tuning.applied) {
         let profile = tuning::ReleaseProfile::load(&workspace_root.join("Cargo.toml"), env)?;
         let flags = tuning::RustflagsConfig::load(cwd, env)?;

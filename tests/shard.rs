@@ -98,7 +98,8 @@ fn merged_shards_equal_an_unsharded_run_and_tampering_is_refused() {
     std::fs::write(two.join("extensions/beta"), b"tampered").unwrap();
     let refused_dir = t.path().join("refused");
     let refused = run(&mut merge(&[&one, &two], &refused_dir));
-    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    // A shard is input: a bad one is a usage error, like a bad flag.
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(
         refused.stderr.contains("does not match its recorded SHA-256"),
         "{}",
@@ -115,7 +116,7 @@ fn shards_that_built_the_same_artifact_differently_are_a_conflict() {
     run_ok(&mut tiny_into(&target, &a, &["--bin", "alpha"]));
     run_ok(tiny_into(&target, &b, &["--bin", "alpha"]).env("SOURCE_DATE_EPOCH", "1700000000"));
     let conflict = run(&mut merge(&[&a, &b], &t.path().join("merged")));
-    assert_eq!(conflict.code, 1, "{}", conflict.stderr);
+    assert_eq!(conflict.code, 2, "{}", conflict.stderr);
     assert!(
         conflict.stderr.contains("alpha/bootstrap.zip differs between"),
         "{}",
