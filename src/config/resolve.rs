@@ -1053,4 +1053,145 @@ mod tests {
         let up = include_of("../", &dir.path().join("conf/sub"), &Source::Default).unwrap();
         assert_eq!(up.name, "conf");
     }
+
+    /// A resolver over explicit tables (highest first) with `admerge`.
+    fn layered<'t>(inputs: &'t Inputs, tables: Vec<Table<'t>>) -> Resolver<'t> {
+        Resolver::new(inputs, std::env::temp_dir(), tables, || {
+            Some("aarch64-unknown-linux-gnu".into())
+        })
+        .unwrap()
+    }
+
+    fn table(source: Source, json: &Json) -> Table<'_> {
+        Table {
+            source,
+            dir: std::env::temp_dir(),
+            table: json,
+        }
+    }
+
+    #[test]
+    fn every_layer_resolves_the_same_way_in_cargo_lambdas_order() {
+        let file = |tier| Source::ConfigFile {
+            path: "CargoLambda.toml".into(),
+            table: "build".into(),
+            tier,
+        };
+        let layers = [
+            Source::BinMetadata {
+                package: "p".into(),
+                bin: "b".into(),
+            },
+            Source::PackageMetadata("p".into()),
+            Source::WorkspaceBinMetadata("b".into()),
+            Source::WorkspaceMetadata,
+            file(0),
+            file(1),
+            file(2),
+            Source::ConfigEnv("CARGO_LAMBDA_BUILD.RUNTIME".into()),
+        ];
+        let json = json!({"runtime": "al2"});
+        let inputs = Inputs::default();
+        // Given in reverse, each layer still wins over every one below it.
+        for top in 0..layers.len() {
+            let tables: Vec<Table<'_>> = layers[top..].iter().rev().map(|s| table(s.clone(), &json)).collect();
+            let (scope, shared) = tables.split_at(tables.len() / 2);
+            let resolver = layered(&inputs, shared.to_vec());
+            let settings = resolver.package_settings(scope).unwrap();
+            assert_eq!(settings.runtime.source, layers[top], "{top}");
+        }
+    }
+
+    #[test]
+    fn admerge_joins_lists_lowest_layer_first_and_keeps_the_highest_for_single_values() {
+        let low = json!({"features": ["a"], "jobs": "2", "target": "x86_64"});
+        let high = json!({"features": "b,c", "jobs": "4", "target": "arm64"});
+        let inputs = Inputs::from_values([
+            ("admerge", env("CARGO_LAMBDA_ADMERGE", "true")),
+            ("features", flag("features", "d")),
+        ]);
+        let tables = vec![
+            table(Source::PackageMetadata("p".into()), &high),
+            table(Source::WorkspaceMetadata, &low),
+        ];
+        let resolver = layered(&inputs, tables);
+        let run = resolver
+            .run_settings(Sourced::default_value("Cargo.toml".into()), &[])
+            .unwrap();
+        assert_eq!(run.features.value, ["a", "b", "c", "d"]);
+        assert_eq!(
+            run.features.source.to_string(),
+            "admerge of flag --features + [package.metadata.lambda.build] of package p + [workspace.metadata.lambda.build]"
+        );
+        assert_eq!(run.jobs.value, Some(4));
+        let targets = resolver.package_settings(&[]).unwrap().target;
+        assert_eq!(targets.value, [Target::arm64()]);
+        // Without admerge the highest layer's list wins whole.
+        let plain = Inputs::from_values([("features", flag("features", "d"))]);
+        let tables = vec![table(Source::WorkspaceMetadata, &low)];
+        let run = layered(&plain, tables)
+            .run_settings(Sourced::default_value("Cargo.toml".into()), &[])
+            .unwrap();
+        assert_eq!(run.features.value, ["d"]);
+    }
+
+    #[test]
+    fn no_target_anywhere_is_the_hosts_and_says_so() {
+        let inputs = Inputs::default();
+        let target = layered(&inputs, vec![]).package_settings(&[]).unwrap().target;
+        assert_eq!(target.value, [Target::arm64()]);
+        assert_eq!(
+            target.source.to_string(),
+            "default (host architecture: aarch64-unknown-linux-gnu)"
+        );
+    }
+
+    #[test]
+    fn env_vars_take_cargo_lambdas_forms_and_refuse_items_without_a_value() {
+        let meta = json!({"env": {"B": "2", "A": "1"}});
+        let inputs = Inputs::default();
+        let tables = vec![table(Source::WorkspaceMetadata, &meta)];
+        let run = layered(&inputs, tables)
+            .run_settings(Sourced::default_value("Cargo.toml".into()), &[])
+            .unwrap();
+        assert_eq!(
+            run.env_var.value,
+            [("A".to_owned(), "1".to_owned()), ("B".to_owned(), "2".to_owned())]
+        );
+        for bad in ["NOVALUE", "=x", "K="] {
+            let inputs = Inputs::from_values([("env-var", flag("env-var", bad))]);
+            let Err(Error::Usage(message)) =
+                layered(&inputs, vec![]).run_settings(Sourced::default_value("Cargo.toml".into()), &[])
+            else {
+                panic!("{bad} was accepted");
+            };
+            assert!(
+                message.contains("invalid env var") && message.contains("KEY=VALUE"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn includes_take_cargo_lambdas_dest_src_form() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("conf/sub")).unwrap();
+        std::fs::write(dir.path().join("conf/app.toml"), "").unwrap();
+        let at = include_of("etc/app:conf", dir.path(), &Source::Default).unwrap();
+        assert_eq!(
+            (at.name.as_str(), at.path.clone()),
+            ("etc/app", dir.path().join("conf"))
+        );
+        let file = include_of("settings.toml:conf/app.toml", dir.path(), &Source::Default).unwrap();
+        assert_eq!(file.name, "settings.toml");
+        for bad in ["../up:conf", "/abs:conf", ":conf", ".:conf"] {
+            let err = include_of(bad, dir.path(), &Source::Flag("--include".into())).unwrap_err();
+            assert!(err.to_string().contains("DEST:PATH"), "{bad}: {err}");
+        }
+        let missing = include_of("x:nope", dir.path(), &Source::Default).unwrap_err();
+        assert!(
+            missing.to_string().contains("\"nope\" from default does not exist"),
+            "{missing}"
+        );
+    }
 }
