@@ -483,7 +483,11 @@ impl<'a> Resolver<'a> {
         match self.pick(name, scope) {
             Some(found) => {
                 let raw = found.raw;
-                let text = text_of(name, &raw)?;
+                let text = match &raw.raw {
+                    // cargo-lambda's tables give the job count as a number (`jobs = 3`).
+                    Raw::Json(Json::Number(n)) if name == "jobs" => n.to_string(),
+                    _ => text_of(name, &raw)?,
+                };
                 let value = parse(&text).ok_or_else(|| invalid(name, &text, &raw.source, accepted))?;
                 Ok(Sourced::new(Some(value), raw.source))
             }
