@@ -263,13 +263,12 @@ fn a_lambda_build_that_is_not_a_table_and_per_binary_tables_are_warned_about() {
         "[package.metadata.lambda.bin.alpha.build]\noutput_format = \"binary\"\n",
     );
     let (run, _) = print_config(ws.path(), &[], &[]);
-    for needle in ["warning: lambda.build in [workspace.metadata] is a string, not a table; ignored"] {
-        assert!(
-            run.stderr.lines().any(|l| l == needle),
-            "missing {needle:?} in:\n{}",
-            run.stderr
-        );
-    }
+    let needle = "warning: lambda.build in [workspace.metadata] is a string, not a table; ignored";
+    assert!(
+        run.stderr.lines().any(|l| l == needle),
+        "missing {needle:?} in:\n{}",
+        run.stderr
+    );
     // Per-binary tables are read now (tests/cargo_lambda_config.rs), so not warned about.
     assert!(!run.stderr.contains("lambda.bin.alpha"), "{}", run.stderr);
 }
