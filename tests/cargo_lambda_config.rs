@@ -55,56 +55,40 @@ fn every_layer_is_named_in_print_config_in_cargo_lambdas_precedence_order() {
     // Lowest first; each step adds one layer, which must then be the source.
     let mut env: Vec<(&str, &str)> = vec![("CARGO_LAMBDA_BUILD.COMPILER", "cargo")];
     let mut args: Vec<&str> = vec![];
-    let steps: Vec<(Box<dyn Fn()>, &str)> = vec![
-        (Box::new(|| {}), "env CARGO_LAMBDA_BUILD.COMPILER"),
+    // (file to append to, what, the source it must then be); the first adds nothing.
+    let steps = [
+        ("", "", "env CARGO_LAMBDA_BUILD.COMPILER"),
         (
-            Box::new(|| append(dir, "CargoLambda.toml", "[build]\ncompiler = \"zigbuild\"")),
+            "CargoLambda.toml",
+            "[build]\ncompiler = \"zigbuild\"",
             "[build] of FILE",
         ),
         (
-            Box::new(|| {
-                append(
-                    dir,
-                    "Cargo.toml",
-                    "[workspace.metadata.lambda.build]\ncompiler = \"cargo\"",
-                )
-            }),
+            "Cargo.toml",
+            "[workspace.metadata.lambda.build]\ncompiler = \"cargo\"",
             "[workspace.metadata.lambda.build]",
         ),
         (
-            Box::new(|| {
-                append(
-                    dir,
-                    "Cargo.toml",
-                    "[workspace.metadata.lambda.bin.alpha.build]\ncompiler = \"zigbuild\"",
-                )
-            }),
+            "Cargo.toml",
+            "[workspace.metadata.lambda.bin.alpha.build]\ncompiler = \"zigbuild\"",
             "[workspace.metadata.lambda.bin.alpha.build]",
         ),
         (
-            Box::new(|| {
-                append(
-                    dir,
-                    "alpha/Cargo.toml",
-                    "[package.metadata.lambda.build.compiler]\ntype = \"cargo\"",
-                )
-            }),
+            "alpha/Cargo.toml",
+            "[package.metadata.lambda.build.compiler]\ntype = \"cargo\"",
             "[package.metadata.lambda.build] of package alpha",
         ),
         (
-            Box::new(|| {
-                append(
-                    dir,
-                    "alpha/Cargo.toml",
-                    "[package.metadata.lambda.bin.alpha.build]\ncompiler = \"zigbuild\"",
-                )
-            }),
+            "alpha/Cargo.toml",
+            "[package.metadata.lambda.bin.alpha.build]\ncompiler = \"zigbuild\"",
             "[package.metadata.lambda.bin.alpha.build] of package alpha",
         ),
     ];
     let mut expected_value = ["cargo", "cargo-zigbuild"].iter().cycle();
-    for (step, source) in &steps {
-        step();
+    for (file, text, source) in steps {
+        if !file.is_empty() {
+            append(dir, file, text);
+        }
         let (_, config) = print_config(dir, &args, &env);
         let compiler = binary_value(&config, "alpha", "alpha", "compiler");
         assert_eq!(compiler["source"], source.replace("FILE", &file), "{config:#}");
