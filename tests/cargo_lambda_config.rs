@@ -85,9 +85,9 @@ fn every_layer_is_named_in_print_config_in_cargo_lambdas_precedence_order() {
         ),
     ];
     let mut expected_value = ["cargo", "cargo-zigbuild"].iter().cycle();
-    for (file, text, source) in steps {
-        if !file.is_empty() {
-            append(dir, file, text);
+    for (target, text, source) in steps {
+        if !target.is_empty() {
+            append(dir, target, text);
         }
         let (_, config) = print_config(dir, &args, &env);
         let compiler = binary_value(&config, "alpha", "alpha", "compiler");
