@@ -96,7 +96,7 @@ pub fn command() -> Command {
     let mut cmd = Command::new("lambda-build")
         .version(env!("CARGO_PKG_VERSION"))
         .about("Build AWS Lambda functions and extensions written in Rust: a target matrix in one cargo run, reproducible zips, SHA256SUMS and manifest.json. Never prompts.")
-        .after_help("Every flag can also be set as LAMBDA_BUILD_<FLAG> or INPUT_<FLAG> (GitHub Actions inputs), or in [package.metadata.lambda.build] / [workspace.metadata.lambda.build] where noted. Precedence: flag > INPUT_* > LAMBDA_BUILD_* > CARGO_LAMBDA_* > package metadata > workspace metadata > default. Empty values (flags, variables and metadata strings) count as unset.")
+        .after_help(crate::config::PRECEDENCE_HELP)
         .args_conflicts_with_subcommands(true)
         .arg(
             Arg::new("verbose")
@@ -141,9 +141,12 @@ fn arg_for(setting: &'static Setting) -> Arg {
         help.push_str(&format!(" [env: {}]", envs.join(", ")));
     }
     if setting.reach == Reach::Metadata {
-        help.push_str(&format!(" [metadata: {}]", setting.key()));
+        help.push_str(&format!(" [metadata: {}]", setting.table_keys().join(", ")));
     }
-    let arg = Arg::new(setting.name).long(setting.name).help(help);
+    let arg = Arg::new(setting.name)
+        .long(setting.name)
+        .visible_aliases(setting.aliases)
+        .help(help);
     let arg = match setting.short {
         Some(c) => arg.short(c),
         None => arg,

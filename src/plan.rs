@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::config::{
-    Arch, CompilerKind, Include, Libc, OutputFormat, PackageSettings, Profile, RunSettings, Runtime, Target,
+    Arch, Color, CompilerKind, Include, Libc, MessageFormat, OutputFormat, PackageSettings, Profile, RunSettings,
+    Runtime, Target,
 };
 use crate::discover::{Binary, Kind};
 use crate::error::{Error, Result};
@@ -45,6 +46,10 @@ pub struct Invocation {
     pub packages: Vec<String>,
     /// `--bin` arguments.
     pub bins: Vec<String>,
+    /// With the cargo compiler: what runs instead of `build` (the compiler table's `subcommand`).
+    pub subcommand: Vec<String>,
+    /// With the cargo compiler: arguments appended to the command (the table's `extra_args`).
+    pub extra_args: Vec<String>,
     /// The Lambda release tuning, or why there is none (details filled in by
     /// [`crate::tuning::apply`]).
     pub tuning: Tuning,
@@ -107,25 +112,77 @@ pub struct CargoFlags {
     pub locked: bool,
     /// `--frozen`.
     pub frozen: bool,
+    /// `--offline`.
+    pub offline: bool,
     /// `-j`.
     pub jobs: Option<u32>,
+    /// `--keep-going`.
+    pub keep_going: bool,
+    /// `--target-dir`, when the user set one (cargo's own otherwise).
+    pub target_dir: Option<PathBuf>,
+    /// `--config`, before the release tuning's own.
+    pub config: Vec<String>,
+    /// `-Z`.
+    pub unstable_flags: Vec<String>,
+    /// `--timings`.
+    pub timings: bool,
+    /// `--ignore-rust-version`.
+    pub ignore_rust_version: bool,
+    /// `--future-incompat-report`.
+    pub future_incompat_report: bool,
+    /// `--quiet`.
+    pub quiet: bool,
+    /// `--color`, when set.
+    pub color: Option<Color>,
+    /// How diagnostics are rendered (`--message-format`).
+    pub message_format: Vec<MessageFormat>,
+    /// `--example` targets built as the functions.
+    pub example: Vec<String>,
+    /// `--examples`.
+    pub examples: bool,
+    /// Variables set on the cargo command (`--env-file`, then `--env-var`); only their names
+    /// are printed, as an env file may hold secrets.
+    #[serde(serialize_with = "names_only")]
+    pub env: BTreeMap<String, String>,
+}
+
+fn names_only<S: serde::Serializer>(env: &BTreeMap<String, String>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(env.keys())
 }
 
 impl CargoFlags {
-    /// The flags from the run settings.
-    pub fn from_run(run: &RunSettings) -> Self {
+    /// The flags from the run settings, with the build's variables.
+    pub fn from_run(run: &RunSettings, env: BTreeMap<String, String>) -> Self {
         CargoFlags {
             features: run.features.value.clone(),
             all_features: run.all_features.value,
             no_default_features: run.no_default_features.value,
             locked: run.locked.value,
             frozen: run.frozen.value,
+            offline: run.offline.value,
             jobs: run.jobs.value,
+            keep_going: run.keep_going.value,
+            target_dir: run.target_dir.value.clone(),
+            config: run.config.value.clone(),
+            unstable_flags: run.unstable_flags.value.clone(),
+            timings: run.timings.value,
+            ignore_rust_version: run.ignore_rust_version.value,
+            future_incompat_report: run.future_incompat_report.value,
+            quiet: run.quiet.value,
+            color: (!run.color.source.is_default()).then_some(run.color.value),
+            message_format: run.message_format.value.clone(),
+            example: run.example.value.clone(),
+            examples: run.examples.value,
+            env,
         }
     }
 }
 
-/// A selected binary with its package's settings.
+/// What binaries must share to be built by one invocation: compiler, profile, targets, and the
+/// cargo compiler's subcommand and extra arguments.
+type GroupKey = (CompilerKind, Profile, Vec<Target>, Vec<String>, Vec<String>);
+
+/// A selected binary with its settings.
 #[derive(Clone, Debug)]
 pub struct Selected<'a> {
     /// The binary.
@@ -151,7 +208,7 @@ pub fn plan(
         .collect();
     let arch_dirs = arch_dirs(&all_triples);
 
-    let mut groups: BTreeMap<(CompilerKind, Profile, Vec<Target>), Vec<&Selected<'_>>> = BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey, Vec<&Selected<'_>>> = BTreeMap::new();
     for s in selected {
         let compiler = s.settings.compiler.value;
         check_compiler_fits(s, compiler)?;
@@ -172,17 +229,29 @@ pub fn plan(
         } else {
             vec![targets]
         };
+        // The compiler table's subcommand and extra arguments are the cargo compiler's only.
+        let (subcommand, extra_args) = match compiler {
+            CompilerKind::Cargo => (
+                s.settings.compiler_subcommand.value.clone(),
+                s.settings.compiler_extra_args.value.clone(),
+            ),
+            CompilerKind::CargoZigbuild | CompilerKind::Cross => (Vec::new(), Vec::new()),
+        };
         for targets in target_sets {
-            groups
-                .entry((compiler, s.settings.profile.value.clone(), targets))
-                .or_default()
-                .push(s);
+            let key = (
+                compiler,
+                s.settings.profile.value.clone(),
+                targets,
+                subcommand.clone(),
+                extra_args.clone(),
+            );
+            groups.entry(key).or_default().push(s);
         }
     }
 
     let mut invocations = Vec::new();
     let mut artifacts = Vec::new();
-    for ((compiler, profile, targets), members) in groups {
+    for ((compiler, profile, targets, subcommand, extra_args), members) in groups {
         let index = invocations.len();
         let tuning = tuning_intent(&profile, members[0].settings);
         let mut packages: Vec<String> = members.iter().map(|s| s.binary.package.clone()).collect();
@@ -231,6 +300,8 @@ pub fn plan(
             targets,
             packages,
             bins,
+            subcommand,
+            extra_args,
             tuning,
         });
     }
@@ -396,6 +467,9 @@ mod tests {
             compiler: Sourced::default_value(CompilerKind::CargoZigbuild),
             include: Sourced::default_value(vec![]),
             runtime: Sourced::default_value(Runtime::Al2023),
+            internal: Sourced::default_value(false),
+            compiler_subcommand: Sourced::default_value(vec![]),
+            compiler_extra_args: Sourced::default_value(vec![]),
         }
     }
 

@@ -9,8 +9,8 @@ use anyhow::Context;
 use cargo_metadata::Metadata;
 
 use crate::cli::{EnvVars, Inputs};
-use crate::config::resolve::{self, lambda_build_table};
-use crate::config::{CompilerKind, MetadataLayer, PackageSettings, Resolver, RunSettings};
+use crate::config::resolve::{self, lambda_bin_table, lambda_build_table};
+use crate::config::{CompilerKind, PackageSettings, Resolver, RunSettings, Source, Table};
 use crate::discover::{self, Selection};
 use crate::error::{Error, Result};
 use crate::plan::{self, CargoFlags, Plan, Selected};
@@ -21,100 +21,199 @@ use crate::{config, includes, toolchain, tuning, upload};
 pub struct Resolved {
     /// Run-wide settings.
     pub run: RunSettings,
-    /// The run-wide view of per-package settings (the manifest's own package, else workspace).
+    /// The run-wide view of per-binary settings (the manifest's own package, else workspace).
     pub defaults: PackageSettings,
-    /// Each selected package's settings.
+    /// Each selected package's settings (its metadata, without per-binary tables), for
+    /// `--print-config`.
     pub packages: BTreeMap<String, PackageSettings>,
     /// The selected binaries.
     pub binaries: Vec<discover::Binary>,
+    /// Each selected binary's settings, by index into `binaries`: its per-binary tables over
+    /// its package's, so one binary's table never leaks into another's.
+    pub settings: Vec<PackageSettings>,
     /// The plan.
     pub plan: Plan,
     /// Each artifact's include files (by index into the plan's artifacts), listed and checked.
     pub includes: Vec<Vec<includes::IncludeFile>>,
     /// The upload after the build, checked before anything compiles.
     pub upload: Option<upload::Release>,
-    /// Metadata lambda-build ignores (unknown keys, ...), one line each, for stderr and
+    /// Configuration lambda-build ignores (unknown keys, ...), one line each, for stderr and
     /// `--print-config`.
     pub warnings: Vec<String>,
 }
 
-/// Resolves inputs and metadata into settings, binaries and a plan; touches nothing.
+/// The configuration layers cargo-lambda has besides Cargo.toml, read: the configuration file
+/// (with `--global` and `--context` applied) and the `CARGO_LAMBDA_BUILD.*` variables.
+struct CargoLambdaSources {
+    file: Option<config::file::ConfigFile>,
+    context: Option<String>,
+    env: Vec<(Source, serde_json::Value)>,
+}
+
+impl CargoLambdaSources {
+    fn read(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Self> {
+        let early = Resolver::new(inputs, cwd.to_path_buf(), Vec::new(), || None)?;
+        let (global, context) = early.file_options()?;
+        let global = global.value.as_deref().map(|path| (path, &global.source));
+        let file = match config::file::find(cwd, global)? {
+            Some(path) => Some(config::file::load(&path)?),
+            None => None,
+        };
+        Ok(CargoLambdaSources {
+            file,
+            context: context.value,
+            env: config::file::env_tables(env),
+        })
+    }
+
+    /// Their tables, highest first, with `cwd` as the variables' folder.
+    fn tables(&self, cwd: &Path) -> Vec<Table<'_>> {
+        let file = self.file.iter().flat_map(|f| f.tables(self.context.as_deref()));
+        let env = self.env.iter().map(|(source, table)| Table {
+            source: source.clone(),
+            dir: cwd.to_path_buf(),
+            table,
+        });
+        file.chain(env).collect()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        let file = self
+            .file
+            .iter()
+            .flat_map(|f| config::keys::file_warnings(f, self.context.as_deref()));
+        let env = self.env.iter().flat_map(|(source, table)| match table {
+            serde_json::Value::Object(map) => config::keys::table_warnings(map, source, true),
+            _ => Vec::new(),
+        });
+        file.chain(env).collect()
+    }
+}
+
+/// A package's own `lambda.build` table as a layer.
+fn package_table<'a>(package: &'a cargo_metadata::Package, dir: &Path) -> Option<Table<'a>> {
+    Some(Table {
+        source: Source::PackageMetadata(package.name.to_string()),
+        dir: dir.to_path_buf(),
+        table: lambda_build_table(&package.metadata)?,
+    })
+}
+
+/// The tables one binary reads above the shared ones: its package's per-binary table, its
+/// package's table, and the workspace's per-binary table.
+fn binary_scope<'a>(
+    metadata: &'a Metadata,
+    package: &'a cargo_metadata::Package,
+    binary: &discover::Binary,
+) -> Vec<Table<'a>> {
+    let workspace_root = metadata.workspace_root.as_std_path();
+    let own = lambda_bin_table(&package.metadata, &binary.name, &binary.package).map(|(table, bin)| Table {
+        source: Source::BinMetadata {
+            package: binary.package.clone(),
+            bin,
+        },
+        dir: binary.package_dir.clone(),
+        table,
+    });
+    let workspace =
+        lambda_bin_table(&metadata.workspace_metadata, &binary.name, &binary.package).map(|(table, bin)| Table {
+            source: Source::WorkspaceBinMetadata(bin),
+            dir: workspace_root.to_path_buf(),
+            table,
+        });
+    own.into_iter()
+        .chain(package_table(package, &binary.package_dir))
+        .chain(workspace)
+        .collect()
+}
+
+/// Resolves inputs and configuration into settings, binaries and a plan; touches nothing.
 pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
     let manifest_path = resolve::manifest_path(inputs, cwd)?;
     let metadata = load_metadata(&manifest_path.value, env)?;
     let workspace_root = metadata.workspace_root.clone().into_std_path_buf();
-    let workspace_table = lambda_build_table(&metadata.workspace_metadata);
-    let resolver = Resolver::new(inputs, cwd.to_path_buf(), workspace_root.clone(), workspace_table);
+    let cargo_lambda = CargoLambdaSources::read(inputs, env, cwd)?;
+    let workspace_table = lambda_build_table(&metadata.workspace_metadata).map(|table| Table {
+        source: Source::WorkspaceMetadata,
+        dir: workspace_root.clone(),
+        table,
+    });
+    let shared: Vec<Table<'_>> = workspace_table.into_iter().chain(cargo_lambda.tables(cwd)).collect();
+    let host_probe = || toolchain::Rustc::from_env(env).host(&workspace_root);
+    let resolver = Resolver::new(inputs, cwd.to_path_buf(), shared, host_probe)?;
 
-    let root_dir;
-    let root = match metadata.root_package() {
-        Some(package) => {
-            root_dir = package_dir(package);
-            Some(MetadataLayer {
-                package: package.name.as_str(),
-                dir: &root_dir,
-                build: lambda_build_table(&package.metadata),
-            })
-        }
-        None => None,
-    };
-    let run = resolver.run_settings(manifest_path, root)?;
-    let defaults = resolver.package_settings(root)?;
+    let root_package = metadata.root_package();
+    let root_dir = root_package.map(package_dir).unwrap_or_default();
+    let root: Vec<Table<'_>> = root_package
+        .and_then(|package| package_table(package, &root_dir))
+        .into_iter()
+        .collect();
+    let run = resolver.run_settings(manifest_path, &root)?;
+    let defaults = resolver.package_settings(&root)?;
 
     let selection = Selection {
         packages: &run.package.value,
         bins: &run.bin.value,
     };
+    let mut discovered = discover::discover(&metadata, &selection)?;
+    discovered.retain(|b| !run.exclude.value.contains(&b.package));
     // A shard is planned as the whole selection, then narrowed, so it builds its binaries exactly
     // as the unsharded run does (same invocations, same `-p` list, same layout).
-    let discovered = discover::discover(&metadata, &selection)?;
     let binaries = discover::take_shard(discovered.clone(), run.shard.value);
     let mut packages = BTreeMap::new();
+    let mut all_settings = Vec::new();
     for binary in &discovered {
-        if packages.contains_key(&binary.package) {
-            continue;
-        }
         let package = metadata
             .workspace_packages()
             .into_iter()
             .find(|p| p.name.as_str() == binary.package)
             .context("a discovered package vanished from cargo metadata")?;
-        let layer = MetadataLayer {
-            package: &binary.package,
-            dir: &binary.package_dir,
-            build: lambda_build_table(&package.metadata),
-        };
-        packages.insert(binary.package.clone(), resolver.package_settings(Some(layer))?);
+        if !packages.contains_key(&binary.package) {
+            let scope: Vec<Table<'_>> = package_table(package, &binary.package_dir).into_iter().collect();
+            packages.insert(binary.package.clone(), resolver.package_settings(&scope)?);
+        }
+        all_settings.push(resolver.package_settings(&binary_scope(&metadata, package, binary))?);
     }
-    let profiles = std::iter::once(&defaults).chain(packages.values()).map(|s| &s.profile);
+    let profiles = std::iter::once(&defaults).chain(&all_settings).map(|s| &s.profile);
     config::profiles::check(profiles, &workspace_root.join("Cargo.toml"), cwd, env)?;
-    let warnings =
-        config::keys::metadata_warnings(&metadata, root.map(|r| r.package), |name| packages.contains_key(name));
+    let root_name = root_package.map(|p| p.name.as_str());
+    let mut warnings = config::keys::metadata_warnings(&metadata, root_name, |name| packages.contains_key(name));
+    warnings.extend(cargo_lambda.warnings());
+    warnings.extend(compiler_table_warnings(&discovered, &all_settings));
     let selected: Vec<Selected<'_>> = discovered
         .iter()
-        .map(|b| Selected {
-            binary: b,
-            settings: &packages[&b.package],
-        })
+        .zip(&all_settings)
+        .map(|(binary, settings)| Selected { binary, settings })
         .collect();
 
-    let target_dir = metadata.target_directory.clone().into_std_path_buf();
+    let target_dir = run
+        .target_dir
+        .value
+        .clone()
+        .unwrap_or_else(|| metadata.target_directory.clone().into_std_path_buf());
     let lambda_dir = run
         .lambda_dir
         .value
         .clone()
         .unwrap_or_else(|| target_dir.join("lambda"));
     resolve::check_lambda_dir(&lambda_dir, &run.lambda_dir.source)?;
+    let cargo = CargoFlags::from_run(&run, build_env(&run)?);
     let mut plan = plan::plan(
         &selected,
         &run.manifest_path.value,
         &workspace_root,
         &target_dir,
         &lambda_dir,
-        CargoFlags::from_run(&run),
+        cargo,
     )?
     .only(&binaries);
     packages.retain(|name, _| binaries.iter().any(|b| &b.package == name));
+    let settings: Vec<PackageSettings> = discovered
+        .iter()
+        .zip(all_settings)
+        .filter(|(binary, _)| binaries.contains(binary))
+        .map(|(_, settings)| settings)
+        .collect();
     if plan.invocations.iter().any(|i| i.tuning.applied) {
         let profile = tuning::ReleaseProfile::load(&workspace_root.join("Cargo.toml"), env)?;
         let flags = tuning::RustflagsConfig::load(cwd, env)?;
@@ -134,11 +233,63 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         defaults,
         packages,
         binaries,
+        settings,
         plan,
         includes,
         upload,
         warnings,
     })
+}
+
+/// cargo-lambda applies the compiler table's `subcommand` and `extra_args` only with the
+/// `cargo` compiler; set for a binary built with another one they are ignored, said once each.
+fn compiler_table_warnings(binaries: &[discover::Binary], settings: &[PackageSettings]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (binary, s) in binaries.iter().zip(settings) {
+        if s.compiler.value == CompilerKind::Cargo {
+            continue;
+        }
+        for (what, value) in [
+            ("subcommand", &s.compiler_subcommand),
+            ("extra_args", &s.compiler_extra_args),
+        ] {
+            if !value.value.is_empty() {
+                let line = format!(
+                    "compiler {what} (from {}) applies only to the cargo compiler, and {} builds with {} (from {}); ignored",
+                    value.source,
+                    binary.name,
+                    s.compiler.value.as_str(),
+                    s.compiler.source
+                );
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The variables `--env-file` and `--env-var` set on the cargo command, the file's first and
+/// `--env-var`'s over them, as cargo-lambda merges them. The file is read in dotenv syntax
+/// (`KEY=VALUE`, `export`, quotes, `#` comments); a file that cannot be read or parsed is a
+/// usage error naming it.
+fn build_env(run: &RunSettings) -> Result<BTreeMap<String, String>> {
+    let mut vars = BTreeMap::new();
+    if let Some(path) = &run.env_file.value {
+        let file = dotenvy::from_path_iter(path).and_then(|iter| iter.collect::<std::result::Result<Vec<_>, _>>());
+        let pairs = file.map_err(|e| {
+            Error::usage(format!(
+                "env file {} (from {}) cannot be read: {}; accepted: a file of KEY=VALUE lines",
+                path.display(),
+                run.env_file.source,
+                e.to_string().lines().next().unwrap_or("unreadable")
+            ))
+        })?;
+        vars.extend(pairs);
+    }
+    vars.extend(run.env_var.value.iter().cloned());
+    Ok(vars)
 }
 
 fn package_dir(package: &cargo_metadata::Package) -> PathBuf {

@@ -25,6 +25,21 @@ pub fn json(resolved: &Resolved, env: &EnvVars) -> Value {
         })
         .collect();
     top.insert("packages".into(), Value::Object(packages));
+    // Per binary (`package/bin`): only what its own per-binary tables change from its package's.
+    let bins: Map<String, Value> = resolved
+        .binaries
+        .iter()
+        .zip(&resolved.settings)
+        .filter_map(|(binary, settings)| {
+            let package = resolved.packages.get(&binary.package).map(object).unwrap_or_default();
+            let own: Map<String, Value> = object(settings)
+                .into_iter()
+                .filter(|(k, v)| package.get(k) != Some(v))
+                .collect();
+            (!own.is_empty()).then(|| (format!("{}/{}", binary.package, binary.name), Value::Object(own)))
+        })
+        .collect();
+    top.insert("bins".into(), Value::Object(bins));
     top.insert(
         "binaries".into(),
         serde_json::to_value(&resolved.binaries).unwrap_or(Value::Null),

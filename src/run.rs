@@ -278,7 +278,11 @@ fn provision(resolved: &Resolved, env: &EnvVars, cwd: &Path, progress: &Progress
         .collect();
     local_targets.sort();
     local_targets.dedup_by(|a, b| a.triple() == b.triple());
-    toolchain::ensure_targets(&rustc, sysroot, &local_targets, workspace_dir, env)?;
+    // --skip-target-check: cargo-lambda's "do not check the target"; cargo then reports a
+    // missing standard library itself.
+    if !resolved.run.skip_target_check.value {
+        toolchain::ensure_targets(&rustc, sysroot, &local_targets, workspace_dir, env)?;
+    }
     Ok(Toolchain {
         zig,
         rustc,

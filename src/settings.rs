@@ -22,17 +22,30 @@ pub enum Reach {
     CliOnly,
     /// Command line and environment.
     Env,
-    /// Command line, environment and `[package|workspace.metadata.lambda.build]`.
+    /// Command line, environment and every configuration table: `[package|workspace.metadata.lambda.build]`,
+    /// the per-binary `[...lambda.bin.<name>.build]`, `CargoLambda.toml`'s `[build]` and the
+    /// `CARGO_LAMBDA_BUILD.<KEY>` variables.
     Metadata,
 }
 
-/// Whether a setting may differ between the packages of one run.
+/// Whether a setting may differ between the binaries of one run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     /// One value for the whole run.
     Run,
-    /// Resolved per package: that package's metadata applies to its binaries only.
+    /// Resolved per binary: its package's metadata (and its own per-binary table) apply to it only.
     Package,
+}
+
+/// How a text value (a flag's, or a variable's) is cut into the items of a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    /// At commas: `--target x86_64,arm64`, `LAMBDA_BUILD_FEATURES=a,b`.
+    Comma,
+    /// At spaces, as cargo-lambda reads `CARGO_LAMBDA_COMPILER_SUBCOMMAND`.
+    Space,
+    /// Not at all: one value is one item (`--config 'build.rustflags=["-C", "x"]'` holds commas).
+    Whole,
 }
 
 /// One user-facing setting.
@@ -40,28 +53,48 @@ pub enum Scope {
 pub struct Setting {
     /// The long flag name, kebab-case: `output-format`.
     pub name: &'static str,
-    /// A short flag, when cargo has one for the same thing.
+    /// A short flag, when cargo or cargo-lambda has one for the same thing.
     pub short: Option<char>,
+    /// Other long names the flag answers to (cargo-lambda's `--env-vars`, cargo's `--all`).
+    pub aliases: &'static [&'static str],
     /// The name of the value in `--help`.
     pub value_name: &'static str,
     /// One line of help.
     pub help: &'static str,
     /// How the value is written.
     pub shape: Shape,
+    /// How a list's text is cut into items.
+    pub split: Split,
     /// Where else the value may come from.
     pub reach: Reach,
-    /// Whether packages may differ.
+    /// Whether binaries may differ.
     pub scope: Scope,
     /// The default as users see it, for `--help`.
     pub default: Option<&'static str>,
     /// The cargo-lambda environment variable honoured for compatibility.
     pub cargo_lambda_env: Option<&'static str>,
+    /// The keys of a configuration table that carry it, as cargo-lambda names them (the first is
+    /// the one documented); a dotted key is a path into a sub-table (`compiler.subcommand`).
+    /// Empty: [`Setting::key`].
+    pub metadata_keys: &'static [&'static str],
+    /// A cargo-lambda option accepted for compatibility. Not every one makes sense as a GitHub
+    /// Action input, so the Action need not offer it (every other setting is an input).
+    pub compat: bool,
 }
 
 impl Setting {
-    /// The snake_case key used in Cargo.toml metadata and in `--print-config`.
+    /// The snake_case key used in `--print-config` and, unless [`Setting::metadata_keys`] says
+    /// otherwise, in configuration tables.
     pub fn key(&self) -> String {
         self.name.replace('-', "_")
+    }
+
+    /// The keys that carry this setting in a configuration table, the documented one first.
+    pub fn table_keys(&self) -> Vec<String> {
+        match self.metadata_keys {
+            [] => vec![self.key()],
+            keys => keys.iter().map(|k| k.to_string()).collect(),
+        }
     }
 
     /// Environment variable names that carry this setting, highest precedence first.
@@ -92,13 +125,17 @@ const fn setting(name: &'static str, shape: Shape, reach: Reach, help: &'static 
     Setting {
         name,
         short: None,
+        aliases: &[],
         value_name: "",
         help,
         shape,
+        split: Split::Comma,
         reach,
         scope: Scope::Run,
         default: None,
         cargo_lambda_env: None,
+        metadata_keys: &[],
+        compat: false,
     }
 }
 
@@ -116,6 +153,38 @@ const fn valued(mut s: Setting, value_name: &'static str, default: Option<&'stat
 const fn short(mut s: Setting, c: char) -> Setting {
     s.short = Some(c);
     s
+}
+
+/// A cargo-lambda option (see [`Setting::compat`]).
+const fn compat(mut s: Setting) -> Setting {
+    s.compat = true;
+    s
+}
+
+const fn aliases(mut s: Setting, names: &'static [&'static str]) -> Setting {
+    s.aliases = names;
+    s
+}
+
+const fn table_keys(mut s: Setting, keys: &'static [&'static str]) -> Setting {
+    s.metadata_keys = keys;
+    s
+}
+
+const fn split(mut s: Setting, how: Split) -> Setting {
+    s.split = how;
+    s
+}
+
+const fn cargo_lambda_env(mut s: Setting, name: &'static str) -> Setting {
+    s.cargo_lambda_env = Some(name);
+    s
+}
+
+/// A cargo option lambda-build passes through to every cargo invocation (and cargo-lambda reads
+/// from its configuration tables too).
+const fn cargo_switch(name: &'static str, help: &'static str) -> Setting {
+    compat(setting(name, Switch, Metadata, help))
 }
 
 use Reach::{CliOnly, Env, Metadata};
@@ -145,7 +214,7 @@ pub static SETTINGS: &[Setting] = &[
             "Rust target triple (repeatable; comma-separated in env): x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu, their -musl forms, a glibc suffix such as .2.17, or the aliases x86_64, amd64, arm64, aarch64",
         ),
         "TARGET",
-        Some("x86_64-unknown-linux-gnu"),
+        Some("the host's architecture on a Linux x86_64 or arm64 (glibc) host, else x86_64, as cargo-lambda"),
     )),
     per_package(setting(
         "arm64",
@@ -159,12 +228,15 @@ pub static SETTINGS: &[Setting] = &[
         Metadata,
         "Build for x86_64 (x86_64-unknown-linux-gnu); with --arm64 both",
     )),
-    per_package(setting(
-        "release",
-        Switch,
-        Metadata,
-        "Build with the release profile and cargo-lambda's Lambda release tuning",
-    )),
+    short(
+        per_package(setting(
+            "release",
+            Switch,
+            Metadata,
+            "Build with the release profile and cargo-lambda's Lambda release tuning",
+        )),
+        'r',
+    ),
     per_package(valued(
         setting(
             "profile",
@@ -181,35 +253,85 @@ pub static SETTINGS: &[Setting] = &[
         Metadata,
         "Release build without the Lambda release tuning (strip, thin LTO, one codegen unit, abort on panic, Lambda CPU)",
     )),
-    per_package(valued(
-        setting(
-            "output-format",
-            List,
-            Metadata,
-            "What to produce: binary, zip, or binary,zip for both side by side",
-        ),
-        "FORMAT",
-        Some("binary"),
-    )),
+    short(
+        per_package(valued(
+            setting(
+                "output-format",
+                List,
+                Metadata,
+                "What to produce: binary, zip, or binary,zip for both side by side",
+            ),
+            "FORMAT",
+            Some("binary"),
+        )),
+        'o',
+    ),
     per_package(setting(
         "extension",
         Switch,
         Metadata,
         "Build the selected binaries as Lambda extensions (otherwise detected from the lambda-extension dependency)",
     )),
-    per_package(Setting {
-        cargo_lambda_env: Some("CARGO_LAMBDA_COMPILER"),
-        ..valued(
-            setting(
-                "compiler",
-                Value,
-                Metadata,
-                "Compiler backend: cargo-zigbuild (alias zigbuild), cargo or cross",
+    compat(per_package(setting(
+        "internal",
+        Switch,
+        Metadata,
+        "The extensions are internal: the zip holds the executable at its root instead of under extensions/",
+    ))),
+    short(
+        cargo_lambda_env(
+            per_package(valued(
+                setting(
+                    "compiler",
+                    Value,
+                    Metadata,
+                    "Compiler backend: cargo-zigbuild (alias zigbuild), cargo or cross; in a configuration table also cargo-lambda's [build.compiler] table with type = ...",
+                ),
+                "COMPILER",
+                Some("cargo-zigbuild"),
+            )),
+            "CARGO_LAMBDA_COMPILER",
+        ),
+        'c',
+    ),
+    compat(split(
+        table_keys(
+            cargo_lambda_env(
+                per_package(valued(
+                    setting(
+                        "compiler-subcommand",
+                        List,
+                        Metadata,
+                        "With --compiler cargo: the cargo subcommand to run instead of build, such as `zigbuild` or `brazil build` (space-separated in env)",
+                    ),
+                    "WORD",
+                    Some("build"),
+                )),
+                "CARGO_LAMBDA_COMPILER_SUBCOMMAND",
             ),
-            "COMPILER",
-            Some("cargo-zigbuild"),
-        )
-    }),
+            &["compiler.subcommand"],
+        ),
+        Split::Space,
+    )),
+    compat(split(
+        table_keys(
+            cargo_lambda_env(
+                per_package(valued(
+                    setting(
+                        "compiler-extra-args",
+                        List,
+                        Metadata,
+                        "With --compiler cargo: arguments appended to the cargo command line (space-separated in env)",
+                    ),
+                    "ARG",
+                    None,
+                )),
+                "CARGO_LAMBDA_COMPILER_EXTRA_ARGS",
+            ),
+            &["compiler.extra_args"],
+        ),
+        Split::Space,
+    )),
     per_package(valued(
         setting(
             "runtime",
@@ -226,45 +348,99 @@ pub static SETTINGS: &[Setting] = &[
         Env,
         "Skip the runtime gate (machine, shared libraries, glibc version of every binary); warns",
     ),
-    valued(
+    short(
+        valued(
+            setting(
+                "lambda-dir",
+                Value,
+                Metadata,
+                "Directory the artifacts, SHA256SUMS and manifest.json go to",
+            ),
+            "DIR",
+            Some("<target dir>/lambda"),
+        ),
+        'l',
+    ),
+    compat(valued(
         setting(
-            "lambda-dir",
+            "flatten",
             Value,
             Metadata,
-            "Directory the artifacts, SHA256SUMS and manifest.json go to",
+            "Put this binary's bootstrap (or bootstrap.zip) directly in the lambda dir instead of a folder named after it",
         ),
-        "DIR",
-        Some("<target dir>/lambda"),
-    ),
-    per_package(valued(
-        setting(
-            "include",
-            List,
-            Metadata,
-            "Extra file or folder added to every zip under its relative path (repeatable)",
-        ),
-        "PATH",
+        "NAME",
         None,
     )),
     short(
-        valued(
-            setting("package", List, Env, "Build only this package (repeatable)"),
-            "SPEC",
+        per_package(valued(
+            setting(
+                "include",
+                List,
+                Metadata,
+                "Extra file or folder added to every zip, under its relative path, or at DEST with DEST:SRC (repeatable)",
+            ),
+            "[DEST:]PATH",
             None,
+        )),
+        'i',
+    ),
+    short(
+        table_keys(
+            valued(
+                setting("package", List, Metadata, "Build only this package (repeatable)"),
+                "SPEC",
+                None,
+            ),
+            &["packages"],
         ),
         'p',
     ),
     valued(
-        setting("bin", List, Env, "Build only this binary (repeatable)"),
+        setting("bin", List, Metadata, "Build only this binary (repeatable)"),
         "NAME",
         None,
     ),
+    table_keys(
+        aliases(
+            cargo_switch(
+                "workspace",
+                "Build every package of the workspace (lambda-build's selection already covers the workspace's Lambda binaries)",
+            ),
+            &["all"],
+        ),
+        &["workspace", "all"],
+    ),
+    compat(valued(
+        setting(
+            "exclude",
+            List,
+            Metadata,
+            "Leave this package out of the selection (repeatable)",
+        ),
+        "SPEC",
+        None,
+    )),
+    cargo_switch("bins", "Build every binary (the default selection already does)"),
+    cargo_switch(
+        "examples",
+        "Build the example targets as the functions, instead of the binaries",
+    ),
+    compat(valued(
+        setting(
+            "example",
+            List,
+            Metadata,
+            "Build this example target as a function (repeatable)",
+        ),
+        "NAME",
+        None,
+    )),
     short(
         valued(
             setting(
                 "features",
                 List,
-                Env,
+                Metadata,
                 "Cargo features to activate (comma-separated or repeated)",
             ),
             "FEATURES",
@@ -272,29 +448,181 @@ pub static SETTINGS: &[Setting] = &[
         ),
         'F',
     ),
-    setting("all-features", Switch, Env, "Activate all available features"),
+    setting("all-features", Switch, Metadata, "Activate all available features"),
     setting(
         "no-default-features",
         Switch,
-        Env,
+        Metadata,
         "Do not activate the default feature",
     ),
     setting(
         "locked",
         Switch,
-        Env,
+        Metadata,
         "Require Cargo.lock to be up to date (passed to cargo)",
     ),
     setting(
         "frozen",
         Switch,
-        Env,
+        Metadata,
         "Require Cargo.lock and the cache to be up to date (passed to cargo)",
     ),
+    cargo_switch("offline", "Run cargo without accessing the network"),
     short(
-        valued(setting("jobs", Value, Env, "Number of parallel cargo jobs"), "N", None),
+        valued(
+            setting("jobs", Value, Metadata, "Number of parallel cargo jobs"),
+            "N",
+            None,
+        ),
         'j',
     ),
+    cargo_switch(
+        "keep-going",
+        "Do not abort the build as soon as there is an error (passed to cargo)",
+    ),
+    compat(valued(
+        setting(
+            "target-dir",
+            Value,
+            Metadata,
+            "cargo's target directory (passed to cargo; the lambda dir defaults to <target dir>/lambda)",
+        ),
+        "DIR",
+        Some("cargo's"),
+    )),
+    compat(split(
+        valued(
+            setting(
+                "config",
+                List,
+                Metadata,
+                "Override a cargo configuration value, KEY=VALUE or a file PATH (repeatable; passed to cargo)",
+            ),
+            "KEY=VALUE|PATH",
+            None,
+        ),
+        Split::Whole,
+    )),
+    short(
+        compat(split(
+            valued(
+                setting(
+                    "unstable-flags",
+                    List,
+                    Metadata,
+                    "Unstable (nightly-only) flags to cargo, as cargo's -Z (repeatable)",
+                ),
+                "FLAG",
+                None,
+            ),
+            Split::Whole,
+        )),
+        'Z',
+    ),
+    cargo_switch("timings", "Have cargo write a build timing report (passed to cargo)"),
+    cargo_switch(
+        "ignore-rust-version",
+        "Ignore the rust-version of packages (passed to cargo)",
+    ),
+    cargo_switch(
+        "future-incompat-report",
+        "Have cargo print a future-incompatibility report at the end of the build",
+    ),
+    compat(valued(
+        setting(
+            "message-format",
+            List,
+            Metadata,
+            "How compiler diagnostics are shown: human, short, json, json-diagnostic-short, json-diagnostic-rendered-ansi, json-render-diagnostics (cargo always reports JSON to lambda-build, which prints the rendered diagnostics: the json forms print as human, json-diagnostic-short as short)",
+        ),
+        "FMT",
+        Some("human"),
+    )),
+    compat(valued(
+        setting(
+            "color",
+            Value,
+            Metadata,
+            "Coloring of cargo's output and diagnostics: auto, always, never",
+        ),
+        "WHEN",
+        Some("auto"),
+    )),
+    short(
+        cargo_switch(
+            "quiet",
+            "Do not print cargo's log messages (passed to cargo); lambda-build's own progress lines stay",
+        ),
+        'q',
+    ),
+    cargo_switch(
+        "skip-target-check",
+        "Do not check for (or add with rustup) the targets' Rust standard library before compiling",
+    ),
+    compat(aliases(
+        table_keys(
+            valued(
+                setting(
+                    "env-var",
+                    List,
+                    Metadata,
+                    "Environment variable for the build, KEY=VALUE (repeatable or comma-separated; set on the cargo command, over --env-file)",
+                ),
+                "KEY=VALUE",
+                None,
+            ),
+            &["env_var", "env"],
+        ),
+        &["env-vars"],
+    )),
+    compat(valued(
+        setting(
+            "env-file",
+            Value,
+            Metadata,
+            "File of KEY=VALUE lines (dotenv syntax) setting environment variables for the build",
+        ),
+        "PATH",
+        None,
+    )),
+    compat(cargo_lambda_env(
+        valued(
+            setting(
+                "global",
+                Value,
+                Env,
+                "cargo-lambda configuration file to read instead of the nearest CargoLambda.toml",
+            ),
+            "FILE",
+            Some("CargoLambda.toml in the current directory or the nearest one above"),
+        ),
+        "CARGO_LAMBDA_GLOBAL",
+    )),
+    short(
+        compat(cargo_lambda_env(
+            valued(
+                setting(
+                    "context",
+                    Value,
+                    Env,
+                    "Context of the cargo-lambda configuration file to use: its [NAME.build] table over [default.build], under [global.build]",
+                ),
+                "NAME",
+                None,
+            ),
+            "CARGO_LAMBDA_CONTEXT",
+        )),
+        'x',
+    ),
+    compat(cargo_lambda_env(
+        setting(
+            "admerge",
+            Switch,
+            Env,
+            "Lists from every configuration layer are joined instead of the highest one winning (cargo-lambda's admerge)",
+        ),
+        "CARGO_LAMBDA_ADMERGE",
+    )),
     valued(
         setting(
             "upload",
@@ -361,65 +689,41 @@ pub static SETTINGS: &[Setting] = &[
     ),
 ];
 
-/// Keys cargo-lambda reads in `[package|workspace.metadata.lambda.build]` that lambda-build does
-/// not read (yet): its own (`flatten`, `internal`, `skip_target_check`) and the cargo options it
-/// flattens in (cargo-options' `Build`, so the names are its field names: `packages`, not
-/// `package`). Written there they are ignored with a warning saying so, rather than as unknown.
-/// The keys lambda-build reads are the [`Reach::Metadata`] settings' [`Setting::key`].
+/// Keys cargo-lambda reads in its `build` tables that lambda-build does not: the cargo options
+/// it flattens in (cargo-options' `Build`, so the names are its field names) that make no
+/// sense for Lambda functions (`lib`, `tests`, ...) or that cargo-lambda itself only takes from
+/// the command line (`manifest_path`). Written there they are ignored with a warning saying
+/// so, rather than as unknown. The keys lambda-build reads are the [`Reach::Metadata`]
+/// settings' [`Setting::table_keys`].
 pub static CARGO_LAMBDA_ONLY_KEYS: &[&str] = &[
-    "flatten",
-    "internal",
-    "skip_target_check",
     "manifest_path",
-    "packages",
-    "workspace",
-    "exclude",
-    "all",
     "lib",
-    "bin",
-    "bins",
-    "example",
-    "examples",
     "test",
     "tests",
     "bench",
     "benches",
     "all_targets",
-    "features",
-    "all_features",
-    "no_default_features",
-    "jobs",
-    "keep_going",
-    "locked",
-    "frozen",
-    "offline",
-    "target_dir",
     "artifact_dir",
-    "message_format",
-    "quiet",
     "verbose",
-    "color",
-    "config",
-    "unstable_flags",
-    "timings",
-    "ignore_rust_version",
     "unit_graph",
-    "future_incompat_report",
     "compile_time_deps",
 ];
 
 /// Keys of a `[...lambda.build.compiler]` table that lambda-build reads.
-pub static COMPILER_KEYS: &[&str] = &["type"];
+pub static COMPILER_KEYS: &[&str] = &["type", "subcommand", "extra_args"];
 
-/// Keys of cargo-lambda's `compiler` table that lambda-build does not read (yet).
-pub static CARGO_LAMBDA_ONLY_COMPILER_KEYS: &[&str] = &["subcommand", "extra_args"];
-
-/// Every setting that may be written in Cargo.toml metadata, with its key there.
+/// Every setting that may be written in a configuration table, once per key that carries it
+/// (a dotted key is a path into a sub-table).
 pub fn metadata_settings() -> impl Iterator<Item = (String, &'static Setting)> {
     SETTINGS
         .iter()
         .filter(|s| s.reach == Reach::Metadata)
-        .map(|s| (s.key(), s))
+        .flat_map(|s| s.table_keys().into_iter().map(move |k| (k, s)))
+}
+
+/// The setting a configuration table's top-level `key` carries, if any.
+pub fn by_table_key(key: &str) -> Option<&'static Setting> {
+    metadata_settings().find(|(k, _)| k == key).map(|(_, s)| s)
 }
 
 /// Looks a setting up by its flag name.
@@ -478,6 +782,37 @@ mod tests {
         for (key, _) in metadata_settings() {
             assert!(!CARGO_LAMBDA_ONLY_KEYS.contains(&key.as_str()), "{key}");
         }
+    }
+
+    #[test]
+    fn cargo_lambdas_short_flags_aliases_and_keys_are_declared() {
+        for (c, name) in [
+            ('o', "output-format"),
+            ('l', "lambda-dir"),
+            ('c', "compiler"),
+            ('i', "include"),
+            ('r', "release"),
+            ('q', "quiet"),
+            ('x', "context"),
+            ('Z', "unstable-flags"),
+            ('p', "package"),
+            ('F', "features"),
+            ('j', "jobs"),
+        ] {
+            assert_eq!(get(name).short, Some(c), "{name}");
+        }
+        assert_eq!(get("env-var").aliases, ["env-vars"]);
+        assert_eq!(get("env-var").table_keys(), ["env_var", "env"]);
+        assert_eq!(by_table_key("packages").map(|s| s.name), Some("package"));
+        assert_eq!(
+            by_table_key("compiler.extra_args").map(|s| s.name),
+            Some("compiler-extra-args")
+        );
+        assert!(by_table_key("package").is_none());
+        assert_eq!(
+            get("compiler-subcommand").env_names().last().map(String::as_str),
+            Some("CARGO_LAMBDA_COMPILER_SUBCOMMAND")
+        );
     }
 
     #[test]

@@ -209,10 +209,9 @@ fn misspelled_metadata_keys_warn_with_the_nearest_known_key() {
         "warning: unknown key \"output-format\" in [workspace.metadata.lambda.build]; did you mean \"output_format\"?",
         "warning: unknown key \"relase\" in [workspace.metadata.lambda.build]; did you mean \"release\"?",
         "warning: unknown key \"frobnicate\" in [workspace.metadata.lambda.build]; ignored",
-        "warning: \"flatten\" in [package.metadata.lambda.build] of package alpha is a cargo-lambda setting lambda-build does not support yet; ignored",
-        "warning: \"features\" in [package.metadata.lambda.build] of package alpha is read from flags and the environment only (--features, LAMBDA_BUILD_FEATURES), not from metadata; ignored",
-        "warning: \"compiler.subcommand\" in [package.metadata.lambda.build] of package alpha is a cargo-lambda setting lambda-build does not support yet; ignored",
-        "warning: \"lambda_dir\" in [package.metadata.lambda.build] of package alpha is read only from the root package or [workspace.metadata.lambda.build], as it applies to the whole run; ignored",
+        "warning: \"flatten\" in [package.metadata.lambda.build] of package alpha is read only from the root package, [workspace.metadata.lambda.build] or CargoLambda.toml, as it applies to the whole run; ignored",
+        "warning: \"features\" in [package.metadata.lambda.build] of package alpha is read only from the root package, [workspace.metadata.lambda.build] or CargoLambda.toml, as it applies to the whole run; ignored",
+        "warning: \"lambda_dir\" in [package.metadata.lambda.build] of package alpha is read only from the root package, [workspace.metadata.lambda.build] or CargoLambda.toml, as it applies to the whole run; ignored",
         "warning: unknown key \"compiler.typ\" in [package.metadata.lambda.build] of package alpha; did you mean \"compiler.type\"?",
     ];
     for line in expected {
@@ -255,16 +254,14 @@ fn a_lambda_build_that_is_not_a_table_and_per_binary_tables_are_warned_about() {
         "[package.metadata.lambda.bin.alpha.build]\noutput_format = \"binary\"\n",
     );
     let (run, _) = print_config(ws.path(), &[], &[]);
-    for needle in [
-        "warning: lambda.build in [workspace.metadata] is a string, not a table; ignored",
-        "warning: [package.metadata.lambda.bin.alpha.build] of package alpha: per-binary metadata is not read yet; ignored",
-    ] {
-        assert!(
-            run.stderr.lines().any(|l| l == needle),
-            "missing {needle:?} in:\n{}",
-            run.stderr
-        );
-    }
+    let needle = "warning: lambda.build in [workspace.metadata] is a string, not a table; ignored";
+    assert!(
+        run.stderr.lines().any(|l| l == needle),
+        "missing {needle:?} in:\n{}",
+        run.stderr
+    );
+    // Per-binary tables are read now (tests/cargo_lambda_config.rs), so not warned about.
+    assert!(!run.stderr.contains("lambda.bin.alpha"), "{}", run.stderr);
 }
 
 #[test]

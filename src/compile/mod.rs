@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, bail};
 use cargo_metadata::Message;
 
-use crate::config::CompilerKind;
+use crate::config::{Color, CompilerKind, MessageFormat};
 use crate::plan::{Invocation, Plan};
 
 /// A compiler backend: turns cargo build options into the command that runs the build.
@@ -39,38 +39,58 @@ pub type BuiltKey = (String, String, String);
 pub type Built = HashMap<BuiltKey, PathBuf>;
 
 /// cargo build options for an invocation: the run's flags, its targets, packages and binaries,
-/// JSON messages (to learn which executables were built), and the release tuning.
+/// JSON messages (to learn which executables were built, rendered as `--message-format` and
+/// `--color` ask), and the release tuning after the user's `--config`.
 pub fn build_options(plan: &Plan, invocation: &Invocation) -> cargo_options::Build {
+    let cargo = &plan.cargo;
     let mut options = cargo_options::Build {
         manifest_path: Some(plan.manifest_path.clone()),
         packages: invocation.packages.clone(),
         bin: invocation.bins.clone(),
+        example: cargo.example.clone(),
+        examples: cargo.examples,
+        ignore_rust_version: cargo.ignore_rust_version,
+        future_incompat_report: cargo.future_incompat_report,
         ..Default::default()
     };
     let common = &mut options.common;
     common.profile = Some(invocation.profile.name.clone());
     common.target = invocation.targets.iter().map(|t| t.zig_target()).collect();
-    common.features = plan.cargo.features.clone();
-    common.all_features = plan.cargo.all_features;
-    common.no_default_features = plan.cargo.no_default_features;
-    common.locked = plan.cargo.locked;
-    common.frozen = plan.cargo.frozen;
-    common.jobs = plan.cargo.jobs.map(|j| j as usize);
-    let rendered = if std::io::stderr().is_terminal() {
-        "json-diagnostic-rendered-ansi"
-    } else {
-        "json"
+    common.features = cargo.features.clone();
+    common.all_features = cargo.all_features;
+    common.no_default_features = cargo.no_default_features;
+    common.locked = cargo.locked;
+    common.frozen = cargo.frozen;
+    common.offline = cargo.offline;
+    common.jobs = cargo.jobs.map(|j| j as usize);
+    common.keep_going = cargo.keep_going;
+    common.quiet = cargo.quiet;
+    common.timings = cargo.timings;
+    common.target_dir = cargo.target_dir.clone();
+    common.unstable_flags = cargo.unstable_flags.clone();
+    common.color = cargo.color.map(|c| c.as_str().to_owned());
+    let ansi = match cargo.color {
+        Some(Color::Always) => true,
+        Some(Color::Never) => false,
+        Some(Color::Auto) | None => std::io::stderr().is_terminal(),
     };
-    common.message_format = vec![rendered.to_owned()];
-    common.config = invocation.tuning.config_args();
+    common.message_format = MessageFormat::cargo_formats(&cargo.message_format, ansi);
+    common.config = cargo.config.clone();
+    common.config.extend(invocation.tuning.config_args());
     options
 }
 
-/// The backend's command for an invocation: arguments from [`build_options`], and cargo's
-/// environment without the rustflags variables the tuning passes per target instead.
+/// The backend's command for an invocation: arguments from [`build_options`] (with the cargo
+/// compiler's subcommand and extra arguments), the build's variables (`--env-var`,
+/// `--env-file`), and cargo's environment without the rustflags variables the tuning passes
+/// per target instead.
 pub fn command(plan: &Plan, invocation: &Invocation) -> anyhow::Result<Command> {
     let options = build_options(plan, invocation);
-    let mut command = compiler_for(invocation.compiler).command(&options)?;
+    let mut command = match invocation.compiler {
+        CompilerKind::Cargo => cargo::command(&options, &invocation.subcommand, &invocation.extra_args),
+        other => compiler_for(other).command(&options)?,
+    };
+    command.envs(&plan.cargo.env);
     for var in &invocation.tuning.env_remove {
         command.env_remove(var);
     }

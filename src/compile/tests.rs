@@ -260,3 +260,97 @@ fn packages_with_different_settings_get_the_fewest_invocations() {
         ]
     );
 }
+
+#[test]
+fn cargo_lambdas_pass_through_options_reach_cargo() {
+    let ws = workspace("", &[("a", "")]);
+    let runs = invocations(
+        ws.path(),
+        &[
+            "-q",
+            "--offline",
+            "--keep-going",
+            "--timings",
+            "--ignore-rust-version",
+            "--future-incompat-report",
+            "-Z",
+            "unstable-options",
+            "--config",
+            "build.rustflags=[\"--cfg\", \"x\"]",
+            "--config",
+            "extra.toml",
+            "--target-dir",
+            "out/t",
+            "--color",
+            "never",
+            "--message-format",
+            "short",
+            "--env-var",
+            "A=1,B=2",
+            "--env-vars",
+            "A=3",
+            "--examples",
+            "--example",
+            "ex",
+        ],
+        &[],
+    );
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let run = &runs[0];
+    for flag in [
+        "--quiet",
+        "--offline",
+        "--keep-going",
+        "--timings",
+        "--ignore-rust-version",
+        "--future-incompat-report",
+        "--examples",
+    ] {
+        assert!(run.args.iter().any(|a| a == flag), "{flag} missing: {:?}", run.args);
+    }
+    assert_eq!(run.values("-Z"), ["unstable-options"]);
+    // A --config value keeps its commas; the user's come before the release tuning's.
+    assert_eq!(run.config(), ["build.rustflags=[\"--cfg\", \"x\"]", "extra.toml"]);
+    assert_eq!(
+        run.values("--target-dir"),
+        [ws.path().join("out/t").display().to_string()]
+    );
+    assert_eq!(run.values("--color"), ["never"]);
+    assert_eq!(run.values("--message-format"), ["json-diagnostic-short"]);
+    assert_eq!(run.values("--example"), ["ex"]);
+    let var = |k: &str| run.env.iter().find(|(key, _)| key == k).and_then(|(_, v)| v.clone());
+    assert_eq!((var("A").as_deref(), var("B").as_deref()), (Some("3"), Some("2")));
+}
+
+#[test]
+fn the_compiler_tables_subcommand_and_extra_args_reach_the_cargo_backend_only() {
+    let ws = workspace(
+        "",
+        &[
+            (
+                "a",
+                "compiler = { type = \"cargo\", subcommand = [\"zigbuild\"], extra_args = [\"--verbose\", \"--locked\"] }",
+            ),
+            ("b", ""),
+        ],
+    );
+    let runs = invocations(ws.path(), &[], &[]);
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let own = runs.iter().find(|r| r.values("--package") == ["a"]).unwrap();
+    assert_eq!(own.args[0], "zigbuild", "{:?}", own.args);
+    assert!(!own.args.iter().any(|a| a == "build"), "{:?}", own.args);
+    assert_eq!(own.args[own.args.len() - 2..], ["--verbose", "--locked"]);
+    let other = runs.iter().find(|r| r.values("--package") == ["b"]).unwrap();
+    assert_eq!(other.args[0], "build");
+    // The variables cargo-lambda reads win over the table, split at spaces.
+    let runs = invocations(
+        ws.path(),
+        &["-p", "a"],
+        &[
+            ("CARGO_LAMBDA_COMPILER_SUBCOMMAND", "brazil build"),
+            ("CARGO_LAMBDA_COMPILER_EXTRA_ARGS", "--frozen"),
+        ],
+    );
+    assert_eq!(runs[0].args[..2], ["brazil", "build"]);
+    assert_eq!(runs[0].args.last().map(String::as_str), Some("--frozen"));
+}

@@ -1,7 +1,9 @@
-//! Warnings about Cargo.toml metadata lambda-build does not read: misspelled or unknown keys in
-//! `lambda.build`, cargo-lambda settings it does not support yet, a `lambda.build` that is not a
-//! table, per-binary tables. Each would otherwise be ignored in silence, and a build would quietly
-//! differ from what its Cargo.toml says (`output-format = "zip"` giving binaries).
+//! Warnings about configuration lambda-build does not read: misspelled or unknown keys in
+//! `lambda.build`, `lambda.bin.<name>.build`, `CargoLambda.toml` and `CARGO_LAMBDA_BUILD.*`,
+//! cargo-lambda settings it does not support, a `lambda.build` that is not a table, run-wide keys
+//! where only one binary's settings are read. Each would otherwise be ignored in silence, and a
+//! build would quietly differ from what its configuration says (`output-format = "zip"` giving
+//! binaries).
 //!
 //! These are warnings, not errors: cargo-lambda ignores unknown keys too, and a Cargo.toml
 //! shared by both tools must keep building.
@@ -9,8 +11,12 @@
 use cargo_metadata::Metadata;
 use serde_json::Value as Json;
 
+use super::file::ConfigFile;
 use super::source::Source;
 use crate::settings::{self, Reach, Scope, Setting};
+
+/// The tables cargo-lambda's configuration file may hold besides `build` (other commands').
+const FILE_SECTIONS: &[&str] = &["build", "deploy", "watch", "env"];
 
 /// The warnings for every metadata table a run reads: the workspace's, the root package's
 /// (`root`) and those of the packages it builds (`builds`), in `cargo metadata`'s order.
@@ -49,56 +55,129 @@ fn warnings_for(metadata: &Json, source: &Source, reads_run_settings: bool) -> V
     }
     if let Some(Json::Object(bins)) = lambda.get("bin") {
         for (bin, table) in bins {
-            if table.get("build").is_some() {
-                out.push(format!(
-                    "{}: per-binary metadata is not read yet; ignored",
-                    section(source, &format!(".lambda.bin.{bin}.build"))
-                ));
+            let bin_source = match source {
+                Source::PackageMetadata(package) => Source::BinMetadata {
+                    package: package.clone(),
+                    bin: bin.clone(),
+                },
+                _ => Source::WorkspaceBinMetadata(bin.clone()),
+            };
+            match table.get("build") {
+                Some(Json::Object(build)) => out.extend(table_warnings(build, &bin_source, false)),
+                Some(other) => out.push(format!("{bin_source} is {}, not a table; ignored", kind(other))),
+                None => {}
             }
         }
     }
     out
 }
 
-/// What is wrong with one key of a `lambda.build` table, if anything.
+/// The warnings for every key of one `build` table. `reads_run_settings`: whether this table's
+/// run-wide keys count (not in a package that is not the root, nor in a per-binary table).
+pub fn table_warnings(table: &serde_json::Map<String, Json>, source: &Source, reads_run_settings: bool) -> Vec<String> {
+    table
+        .iter()
+        .flat_map(|(key, value)| key_warning(key, value, source, reads_run_settings))
+        .collect()
+}
+
+/// The warnings for a cargo-lambda configuration file read with `context`: unknown top-level
+/// keys (a context's table without `--context` says so), build tables that are not tables,
+/// and every key of the build tables that are read.
+pub fn file_warnings(file: &ConfigFile, context: Option<&str>) -> Vec<String> {
+    let Json::Object(doc) = &file.doc else {
+        return Vec::new();
+    };
+    let at = |table: &str| format!("[{table}] of {}", file.path.display());
+    let mut out = Vec::new();
+    let mut sections: Vec<(String, &Json)> = Vec::new();
+    match context {
+        None => {
+            for (key, value) in doc {
+                if FILE_SECTIONS.contains(&key.as_str()) {
+                    sections.push((key.clone(), value));
+                } else if value.get("build").is_some() || value.get("deploy").is_some() {
+                    out.push(format!(
+                        "{} is a context's table, read only with --context {key}; ignored",
+                        at(key)
+                    ));
+                } else {
+                    let near = nearest(key, FILE_SECTIONS.iter().copied());
+                    out.push(unknown(key, &format!("{}", file.path.display()), near));
+                }
+            }
+        }
+        Some(context) => {
+            for name in ["global", context, "default"] {
+                let Some(Json::Object(tables)) = doc.get(name) else {
+                    continue;
+                };
+                for (key, value) in tables {
+                    match FILE_SECTIONS.contains(&key.as_str()) {
+                        true => sections.push((format!("{name}.{key}"), value)),
+                        false => {
+                            let near = nearest(key, FILE_SECTIONS.iter().copied());
+                            out.push(unknown(key, &at(name), near));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (name, value) in sections.into_iter().filter(|(name, _)| name.ends_with("build")) {
+        let source = Source::ConfigFile {
+            path: file.path.clone(),
+            table: name.clone(),
+            tier: 0,
+        };
+        match value {
+            Json::Object(build) => out.extend(table_warnings(build, &source, true)),
+            other => out.push(format!("{} is {}, not a table; ignored", at(&name), kind(other))),
+        }
+    }
+    out
+}
+
+/// What is wrong with one key of a `build` table, if anything.
 fn key_warning(key: &str, value: &Json, source: &Source, reads_run_settings: bool) -> Vec<String> {
-    match settings::SETTINGS.iter().find(|s| s.key() == key) {
-        Some(setting) if setting.reach != Reach::Metadata => vec![not_in_metadata(setting, source)],
-        Some(setting) if setting.scope == Scope::Run && !reads_run_settings => vec![format!(
-            "{key:?} in {source} is read only from the root package or [workspace.metadata.lambda.build], as it applies to the whole run; ignored"
-        )],
-        Some(_) if key == "compiler" => compiler_warnings(value, source),
-        Some(_) => Vec::new(),
+    if let Some(setting) = settings::by_table_key(key) {
+        return match setting.scope {
+            Scope::Run if !reads_run_settings => vec![format!(
+                "{key:?} in {source} is read only from the root package, [workspace.metadata.lambda.build] or CargoLambda.toml, as it applies to the whole run; ignored"
+            )],
+            _ if key == "compiler" => compiler_warnings(value, source),
+            _ => Vec::new(),
+        };
+    }
+    let flag_only = settings::SETTINGS
+        .iter()
+        .find(|s| s.key() == key && s.reach != Reach::Metadata);
+    match flag_only {
+        Some(setting) => vec![not_in_metadata(setting, source)],
         None if settings::CARGO_LAMBDA_ONLY_KEYS.contains(&key) => vec![unsupported(key, source)],
         None => {
             let keys: Vec<String> = settings::metadata_settings()
                 .map(|(k, _)| k)
+                .filter(|k| !k.contains('.'))
                 .chain(settings::CARGO_LAMBDA_ONLY_KEYS.iter().map(|k| k.to_string()))
                 .collect();
-            vec![unknown(key, source, nearest(key, keys.iter().map(String::as_str)))]
+            let near = nearest(key, keys.iter().map(String::as_str));
+            vec![unknown(key, &source.to_string(), near)]
         }
     }
 }
 
-/// Keys of cargo-lambda's `[...lambda.build.compiler]` table besides `type`.
+/// Unknown keys of cargo-lambda's `[...build.compiler]` table.
 fn compiler_warnings(value: &Json, source: &Source) -> Vec<String> {
     let Json::Object(table) = value else {
         return Vec::new();
     };
-    let known = settings::COMPILER_KEYS
-        .iter()
-        .chain(settings::CARGO_LAMBDA_ONLY_COMPILER_KEYS);
     table
         .keys()
         .filter(|key| !settings::COMPILER_KEYS.contains(&key.as_str()))
         .map(|key| {
-            let path = format!("compiler.{key}");
-            if settings::CARGO_LAMBDA_ONLY_COMPILER_KEYS.contains(&key.as_str()) {
-                unsupported(&path, source)
-            } else {
-                let near = nearest(key, known.clone().copied()).map(|k| format!("compiler.{k}"));
-                unknown(&path, source, near)
-            }
+            let near = nearest(key, settings::COMPILER_KEYS.iter().copied()).map(|k| format!("compiler.{k}"));
+            unknown(&format!("compiler.{key}"), &source.to_string(), near)
         })
         .collect()
 }
@@ -116,10 +195,10 @@ fn not_in_metadata(setting: &Setting, source: &Source) -> String {
 }
 
 fn unsupported(key: &str, source: &Source) -> String {
-    format!("{key:?} in {source} is a cargo-lambda setting lambda-build does not support yet; ignored")
+    format!("{key:?} in {source} is a cargo-lambda setting lambda-build does not support; ignored")
 }
 
-fn unknown(key: &str, source: &Source, nearest: Option<String>) -> String {
+fn unknown(key: &str, source: &str, nearest: Option<String>) -> String {
     match nearest {
         Some(near) => format!("unknown key {key:?} in {source}; did you mean {near:?}?"),
         None => format!("unknown key {key:?} in {source}; ignored"),
@@ -197,13 +276,70 @@ mod tests {
     fn flag_and_env_settings_say_where_they_can_be_set() {
         assert_eq!(
             package(
-                json!({"lambda": {"build": {"features": ["x"], "print_config": true}}}),
+                json!({"lambda": {"build": {"no_verify": true, "print_config": true, "features": ["x"]}}}),
                 true
             ),
             [
-                "\"features\" in [package.metadata.lambda.build] of package alpha is read from flags and the environment only (--features, LAMBDA_BUILD_FEATURES), not from metadata; ignored",
+                "\"no_verify\" in [package.metadata.lambda.build] of package alpha is read from flags and the environment only (--no-verify, LAMBDA_BUILD_NO_VERIFY), not from metadata; ignored",
                 "\"print_config\" in [package.metadata.lambda.build] of package alpha is read from the command line only (--print-config), not from metadata; ignored",
             ]
+        );
+    }
+
+    #[test]
+    fn per_binary_tables_are_checked_and_run_wide_keys_there_are_ignored() {
+        let meta = json!({"lambda": {"bin": {"hello": {"build": {
+            "output_format": "zip", "internal": true, "jobs": 2, "relase": true,
+            "compiler": {"type": "cargo", "subcommand": ["zigbuild"], "extra_arg": []}
+        }}}}});
+        assert_eq!(
+            package(meta, true),
+            [
+                "unknown key \"compiler.extra_arg\" in [package.metadata.lambda.bin.hello.build] of package alpha; did you mean \"compiler.extra_args\"?",
+                "\"jobs\" in [package.metadata.lambda.bin.hello.build] of package alpha is read only from the root package, [workspace.metadata.lambda.build] or CargoLambda.toml, as it applies to the whole run; ignored",
+                "unknown key \"relase\" in [package.metadata.lambda.bin.hello.build] of package alpha; did you mean \"release\"?",
+            ]
+        );
+    }
+
+    #[test]
+    fn cargo_lambda_names_are_read_and_lambda_builds_own_names_for_them_are_not() {
+        let meta = json!({"lambda": {"build": {
+            "packages": ["a"], "env": {"A": "1"}, "env_var": ["B=2"], "all": true, "unstable_flags": [],
+            "package": ["a"], "lib": true
+        }}});
+        assert_eq!(
+            package(meta, true),
+            [
+                "\"lib\" in [package.metadata.lambda.build] of package alpha is a cargo-lambda setting lambda-build does not support; ignored",
+                "unknown key \"package\" in [package.metadata.lambda.build] of package alpha; did you mean \"packages\"?",
+            ]
+        );
+    }
+
+    #[test]
+    fn configuration_files_warn_about_unknown_keys_and_unread_contexts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("CargoLambda.toml");
+        std::fs::write(
+            &path,
+            "[build]\nrelease = true\nzzz = 1\n[deploy]\nmemory = 1\n[buld]\nx = 1\n[prod.build]\narm64 = true\n",
+        )
+        .unwrap();
+        let file = crate::config::file::load(&path).unwrap();
+        let shown = path.display();
+        assert_eq!(
+            file_warnings(&file, None),
+            [
+                format!("unknown key \"buld\" in {shown}; did you mean \"build\"?"),
+                format!("[prod] of {shown} is a context's table, read only with --context prod; ignored"),
+                format!("unknown key \"zzz\" in [build] of {shown}; ignored"),
+            ]
+        );
+        assert_eq!(
+            file_warnings(&file, Some("prod")),
+            Vec::<String>::new(),
+            "with a context, top-level keys are contexts"
         );
     }
 

@@ -4,6 +4,7 @@
 //! may set for itself ([`PackageSettings`]) are resolved per package, so one package's metadata
 //! never leaks into another's binaries (cargo-lambda issue #931).
 
+pub mod file;
 pub mod keys;
 pub mod profiles;
 pub mod resolve;
@@ -14,9 +15,14 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use resolve::{MetadataLayer, Resolver};
-pub use source::{Source, Sourced};
-pub use values::{Arch, CompilerKind, GlibcVersion, Libc, OutputFormat, Profile, Runtime, Shard, Target};
+pub use resolve::{Resolver, Table};
+pub use source::{PRECEDENCE, Source, Sourced};
+pub use values::{
+    Arch, Color, CompilerKind, GlibcVersion, Libc, MessageFormat, OutputFormat, Profile, Runtime, Shard, Target,
+};
+
+/// The precedence note under `--help`.
+pub const PRECEDENCE_HELP: &str = "Every flag can also be set as LAMBDA_BUILD_<FLAG> or INPUT_<FLAG> (GitHub Actions inputs), and, where noted, in cargo-lambda's configuration tables: [package.metadata.lambda.build], [package.metadata.lambda.bin.<name>.build], [workspace.metadata.lambda.build], [workspace.metadata.lambda.bin.<name>.build], CargoLambda.toml's [build] (or --global FILE; [<context>.build] with --context) and CARGO_LAMBDA_BUILD.<KEY> variables. Precedence, highest first: flag > INPUT_* > LAMBDA_BUILD_* > CARGO_LAMBDA_* > per-binary metadata > package metadata > workspace per-binary metadata > workspace metadata > CargoLambda.toml > CARGO_LAMBDA_BUILD.<KEY> > default. Empty values (flags, variables and metadata strings) count as unset.";
 
 /// Settings with one value for the whole run.
 #[derive(Clone, Debug, Serialize)]
@@ -59,6 +65,52 @@ pub struct RunSettings {
     pub draft: Sourced<bool>,
     /// `--prerelease`.
     pub prerelease: Sourced<bool>,
+    /// `--flatten NAME`: that binary's artifacts go directly in the lambda dir.
+    pub flatten: Sourced<Option<String>>,
+    /// `--workspace` (`--all`).
+    pub workspace: Sourced<bool>,
+    /// `--exclude`: packages left out of the selection.
+    pub exclude: Sourced<Vec<String>>,
+    /// `--bins`.
+    pub bins: Sourced<bool>,
+    /// `--examples`: build the example targets as the functions.
+    pub examples: Sourced<bool>,
+    /// `--example NAME`.
+    pub example: Sourced<Vec<String>>,
+    /// `--offline`.
+    pub offline: Sourced<bool>,
+    /// `--keep-going`.
+    pub keep_going: Sourced<bool>,
+    /// `--target-dir`: cargo's target directory.
+    pub target_dir: Sourced<Option<PathBuf>>,
+    /// `--config KEY=VALUE|PATH`, passed to cargo.
+    pub config: Sourced<Vec<String>>,
+    /// `-Z FLAG`, passed to cargo.
+    pub unstable_flags: Sourced<Vec<String>>,
+    /// `--timings`.
+    pub timings: Sourced<bool>,
+    /// `--ignore-rust-version`.
+    pub ignore_rust_version: Sourced<bool>,
+    /// `--future-incompat-report`.
+    pub future_incompat_report: Sourced<bool>,
+    /// `--message-format`: how diagnostics are rendered.
+    pub message_format: Sourced<Vec<MessageFormat>>,
+    /// `--color`.
+    pub color: Sourced<Color>,
+    /// `-q`: cargo prints no log messages.
+    pub quiet: Sourced<bool>,
+    /// `--skip-target-check`: no check for (or rustup install of) the targets' standard library.
+    pub skip_target_check: Sourced<bool>,
+    /// `--env-var KEY=VALUE`: variables set on the cargo command.
+    pub env_var: Sourced<Vec<(String, String)>>,
+    /// `--env-file PATH`: a file of variables set on the cargo command (under `--env-var`).
+    pub env_file: Sourced<Option<PathBuf>>,
+    /// `--global FILE`: the cargo-lambda configuration file read instead of `CargoLambda.toml`.
+    pub global: Sourced<Option<PathBuf>>,
+    /// `--context NAME`: the configuration file's context.
+    pub context: Sourced<Option<String>>,
+    /// `--admerge`: lists from every layer are joined.
+    pub admerge: Sourced<bool>,
 }
 
 /// Settings a package's own metadata may set for its binaries.
@@ -80,6 +132,12 @@ pub struct PackageSettings {
     pub include: Sourced<Vec<Include>>,
     /// The Lambda runtime the binaries must start on.
     pub runtime: Sourced<Runtime>,
+    /// `--internal`: extensions are internal (the executable at the zip's root).
+    pub internal: Sourced<bool>,
+    /// The compiler table's `subcommand`: what runs instead of `cargo build` (compiler cargo).
+    pub compiler_subcommand: Sourced<Vec<String>>,
+    /// The compiler table's `extra_args`: appended to the cargo command line (compiler cargo).
+    pub compiler_extra_args: Sourced<Vec<String>>,
 }
 
 /// An extra file or folder to add to zips.

@@ -1,40 +1,77 @@
-//! Resolution: the flag/env layer, then package metadata, then workspace metadata, then the
-//! default; raw text validated into typed values, each keeping its source.
+//! Resolution: every source of a setting is a layer — the flag/env layer, then configuration
+//! tables (per-binary, package and workspace metadata, `CargoLambda.toml`, the
+//! `CARGO_LAMBDA_BUILD.*` variables), then the default — walked the same way for every setting:
+//! the highest layer that sets it wins (with `--admerge`, list settings join every layer's
+//! items). Raw text is validated into typed values, each keeping its source.
 
+use std::cell::OnceCell;
 use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value as Json;
 
 use super::source::{Raw, RawValue, Source, Sourced};
-use super::values::{self, CompilerKind, OutputFormat, Profile, Runtime, Shard, Target};
+use super::values::{self, Color, CompilerKind, MessageFormat, OutputFormat, Profile, Runtime, Shard, Target};
 use super::{Include, PackageSettings, RunSettings};
 use crate::cli::Inputs;
 use crate::error::{Error, Result};
-use crate::settings::{self, Reach};
+use crate::settings::{self, Reach, Setting, Shape, Split};
 
-/// One package's `[package.metadata.lambda.build]`.
-#[derive(Clone, Copy, Debug)]
-pub struct MetadataLayer<'a> {
-    /// The package name.
-    pub package: &'a str,
-    /// The package folder: metadata paths are relative to it.
-    pub dir: &'a Path,
-    /// The `lambda.build` table, if the package has one.
-    pub build: Option<&'a Json>,
+/// One configuration table: a layer of the precedence list below the flags and variables.
+#[derive(Clone, Debug)]
+pub struct Table<'a> {
+    /// Which table it is; its place in the precedence list is [`Source::rank`].
+    pub source: Source,
+    /// The folder its relative paths are resolved against (the package's, the workspace's,
+    /// the configuration file's).
+    pub dir: PathBuf,
+    /// The `build` table.
+    pub table: &'a Json,
 }
 
-/// Resolves settings from the flag/env layer and Cargo.toml metadata.
-#[derive(Debug)]
+/// A raw value found in one layer, with the folder its relative paths start from.
+#[derive(Clone, Debug)]
+struct Found {
+    raw: RawValue,
+    dir: PathBuf,
+}
+
+/// Resolves settings from the flag/env layer and the configuration tables.
 pub struct Resolver<'a> {
     inputs: &'a Inputs,
     cwd: PathBuf,
-    workspace_root: PathBuf,
-    workspace: Option<&'a Json>,
+    /// Tables every binary shares (workspace metadata, the configuration file, the
+    /// `CARGO_LAMBDA_BUILD.*` variables), highest first.
+    shared: Vec<Table<'a>>,
+    /// `--admerge`: list settings join the items of every layer.
+    admerge: bool,
+    /// rustc's host triple, asked only when a default target is needed.
+    host: OnceCell<Option<String>>,
+    host_probe: Box<dyn Fn() -> Option<String> + 'a>,
+}
+
+impl std::fmt::Debug for Resolver<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolver")
+            .field("cwd", &self.cwd)
+            .field("shared", &self.shared)
+            .field("admerge", &self.admerge)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The `lambda.build` table inside a `metadata` value from `cargo metadata`.
 pub fn lambda_build_table(metadata: &Json) -> Option<&Json> {
     metadata.get("lambda")?.get("build").filter(|t| t.is_object())
+}
+
+/// The `lambda.bin.<bin>.build` table inside a `metadata` value: the binary's own, or, as
+/// cargo-lambda also looks, one named after its package.
+pub fn lambda_bin_table<'j>(metadata: &'j Json, bin: &str, package: &str) -> Option<(&'j Json, String)> {
+    let bins = metadata.get("lambda")?.get("bin")?;
+    [bin, package].into_iter().find_map(|name| {
+        let table = bins.get(name)?.get("build").filter(|t| t.is_object())?;
+        Some((table, name.to_owned()))
+    })
 }
 
 /// Resolves `--manifest-path`, which is needed before any metadata can be read.
@@ -99,64 +136,78 @@ pub fn check_lambda_dir(dir: &Path, source: &Source) -> Result<()> {
 }
 
 impl<'a> Resolver<'a> {
-    /// A resolver over the flag/env layer and the workspace's `lambda.build` metadata.
-    pub fn new(inputs: &'a Inputs, cwd: PathBuf, workspace_root: PathBuf, workspace: Option<&'a Json>) -> Self {
-        Resolver {
+    /// A resolver over the flag/env layer and the `shared` tables (highest first).
+    /// `host_probe` names rustc's host triple; it is called at most once, and only when some
+    /// binary has no target set anywhere.
+    pub fn new(
+        inputs: &'a Inputs,
+        cwd: PathBuf,
+        shared: Vec<Table<'a>>,
+        host_probe: impl Fn() -> Option<String> + 'a,
+    ) -> Result<Self> {
+        let mut resolver = Resolver {
             inputs,
             cwd,
-            workspace_root,
-            workspace,
-        }
-    }
-
-    /// The highest-precedence raw value of a setting for a package (or the run, with `None`).
-    fn pick(&self, name: &'static str, package: Option<MetadataLayer<'_>>) -> Option<RawValue> {
-        if let Some(value) = self.inputs.get(name) {
-            return Some(value.clone());
-        }
-        let setting = settings::get(name);
-        if setting.reach != Reach::Metadata {
-            return None;
-        }
-        let key = setting.key();
-        if let Some(layer) = package
-            && let Some(value) = layer.build.and_then(|t| written(t, &key))
-        {
-            return Some(RawValue {
-                raw: Raw::Json(value.clone()),
-                source: Source::PackageMetadata(layer.package.to_owned()),
-            });
-        }
-        let value = self.workspace.and_then(|t| written(t, &key))?;
-        Some(RawValue {
-            raw: Raw::Json(value.clone()),
-            source: Source::WorkspaceMetadata,
-        })
-    }
-
-    /// The folder relative paths from `source` are resolved against.
-    fn base_dir(&self, source: &Source, package: Option<MetadataLayer<'_>>) -> PathBuf {
-        match (source, package) {
-            (Source::PackageMetadata(_), Some(layer)) => layer.dir.to_path_buf(),
-            (Source::WorkspaceMetadata, _) => self.workspace_root.clone(),
-            _ => self.cwd.clone(),
-        }
-    }
-
-    /// Settings with one value for the whole run. `root` is the manifest's own package, whose
-    /// metadata counts for run-wide settings such as `lambda_dir`.
-    pub fn run_settings(
-        &self,
-        manifest_path: Sourced<PathBuf>,
-        root: Option<MetadataLayer<'_>>,
-    ) -> Result<RunSettings> {
-        let lambda_dir = match self.pick("lambda-dir", root) {
-            Some(raw) => {
-                let dir = self.base_dir(&raw.source, root).join(text_of("lambda-dir", &raw)?);
-                Sourced::new(Some(dir), raw.source)
-            }
-            None => Sourced::default_value(None),
+            shared,
+            admerge: false,
+            host: OnceCell::new(),
+            host_probe: Box::new(host_probe),
         };
+        resolver.admerge = resolver.switch("admerge", &[])?.value;
+        Ok(resolver)
+    }
+
+    /// Every layer that sets a setting, highest first: the flag/env layer, then `scope`'s tables
+    /// and the shared ones in precedence order. Only the first counts, except for lists under
+    /// `--admerge`, where all do.
+    fn found(&self, name: &'static str, scope: &[Table<'_>]) -> Vec<Found> {
+        let setting = settings::get(name);
+        let mut found: Vec<Found> = self
+            .inputs
+            .get(name)
+            .map(|raw| Found {
+                raw: raw.clone(),
+                dir: self.cwd.clone(),
+            })
+            .into_iter()
+            .collect();
+        if setting.reach == Reach::Metadata {
+            let mut tables: Vec<&Table<'_>> = scope.iter().chain(&self.shared).collect();
+            tables.sort_by_key(|t| t.source.rank());
+            found.extend(tables.into_iter().filter_map(|t| {
+                let value = setting.table_keys().iter().find_map(|key| written(t.table, key))?;
+                Some(Found {
+                    raw: RawValue {
+                        raw: Raw::Json(value.clone()),
+                        source: t.source.clone(),
+                    },
+                    dir: t.dir.clone(),
+                })
+            }));
+        }
+        let joins = self.admerge && setting.shape == Shape::List && name != "target";
+        if !joins {
+            found.truncate(1);
+        }
+        found
+    }
+
+    /// `--global` and `--context`: which configuration file, and which of its contexts, are read
+    /// (from flags and variables only, as cargo-lambda reads them).
+    #[allow(clippy::type_complexity)]
+    pub fn file_options(&self) -> Result<(Sourced<Option<PathBuf>>, Sourced<Option<String>>)> {
+        let context = self.parsed("context", &[], |t| Some(t.trim().to_owned()), "a context name")?;
+        Ok((self.path("global", &[])?, context))
+    }
+
+    /// The highest layer's value of a setting.
+    fn pick(&self, name: &'static str, scope: &[Table<'_>]) -> Option<Found> {
+        self.found(name, scope).into_iter().next()
+    }
+
+    /// Settings with one value for the whole run. `root` holds the manifest's own package's
+    /// table, whose metadata counts for run-wide settings such as `lambda_dir`.
+    pub fn run_settings(&self, manifest_path: Sourced<PathBuf>, root: &[Table<'_>]) -> Result<RunSettings> {
         let jobs = self.parsed(
             "jobs",
             root,
@@ -172,9 +223,25 @@ impl<'a> Resolver<'a> {
                 values::ACCEPTED_ZIG_VERSIONS,
             )?
             .or_default(settings::DEFAULT_ZIG_VERSION.to_owned());
+        let text = |t: &str| Some(t.trim().to_owned());
+        let message_format = self.each("message-format", root, |item, source| {
+            MessageFormat::parse(item)
+                .ok_or_else(|| invalid("message-format", item, source, values::ACCEPTED_MESSAGE_FORMATS))
+        })?;
+        let env_file = self.path("env-file", root)?;
+        if let Some(file) = &env_file.value
+            && !file.is_file()
+        {
+            return Err(invalid(
+                "env-file",
+                &file.display().to_string(),
+                &env_file.source,
+                "an existing file of KEY=VALUE lines",
+            ));
+        }
         Ok(RunSettings {
             manifest_path,
-            lambda_dir,
+            lambda_dir: self.path("lambda-dir", root)?,
             package: self.list("package", root)?,
             bin: self.list("bin", root)?,
             features: self.list("features", root)?,
@@ -187,18 +254,45 @@ impl<'a> Resolver<'a> {
             toolchain_only: self.switch("toolchain-only", root)?,
             no_verify: self.switch("no-verify", root)?,
             shard,
-            upload: self.parsed("upload", root, |t| Some(t.trim().to_owned()), "github-release")?,
-            release_tag: self.parsed("release-tag", root, |t| Some(t.trim().to_owned()), "a tag name")?,
+            upload: self.parsed("upload", root, text, "github-release")?,
+            release_tag: self.parsed("release-tag", root, text, "a tag name")?,
             draft: self.switch("draft", root)?,
             prerelease: self.switch("prerelease", root)?,
             zig_version,
+            flatten: self.parsed("flatten", root, text, "a binary name")?,
+            workspace: self.switch("workspace", root)?,
+            exclude: self.list("exclude", root)?,
+            bins: self.switch("bins", root)?,
+            examples: self.switch("examples", root)?,
+            example: self.list("example", root)?,
+            offline: self.switch("offline", root)?,
+            keep_going: self.switch("keep-going", root)?,
+            target_dir: self.path("target-dir", root)?,
+            config: self.list("config", root)?,
+            unstable_flags: self.list("unstable-flags", root)?,
+            timings: self.switch("timings", root)?,
+            ignore_rust_version: self.switch("ignore-rust-version", root)?,
+            future_incompat_report: self.switch("future-incompat-report", root)?,
+            message_format,
+            color: self
+                .parsed("color", root, Color::parse, values::ACCEPTED_COLORS)?
+                .or_default(Color::Auto),
+            quiet: self.switch("quiet", root)?,
+            skip_target_check: self.switch("skip-target-check", root)?,
+            env_var: self.env_vars(root)?,
+            env_file,
+            global: self.path("global", root)?,
+            context: self.parsed("context", root, text, "a context name")?,
+            admerge: self.switch("admerge", root)?,
         })
     }
 
-    /// Settings for one package's binaries (`None`: the run-wide view, for `--print-config`).
-    pub fn package_settings(&self, package: Option<MetadataLayer<'_>>) -> Result<PackageSettings> {
-        let compiler = match self.pick("compiler", package) {
-            Some(raw) => {
+    /// Settings for one binary, from the tables of `scope` (its per-binary, package and
+    /// workspace per-binary tables; empty for the run-wide view) and the shared ones.
+    pub fn package_settings(&self, scope: &[Table<'_>]) -> Result<PackageSettings> {
+        let compiler = match self.pick("compiler", scope) {
+            Some(found) => {
+                let raw = found.raw;
                 let text = compiler_text(&raw)?;
                 let kind = CompilerKind::parse(&text)
                     .ok_or_else(|| invalid("compiler", &text, &raw.source, values::ACCEPTED_COMPILERS))?;
@@ -207,67 +301,100 @@ impl<'a> Resolver<'a> {
             None => Sourced::default_value(CompilerKind::CargoZigbuild),
         };
         let runtime = self
-            .parsed("runtime", package, Runtime::parse, values::ACCEPTED_RUNTIMES)?
+            .parsed("runtime", scope, Runtime::parse, values::ACCEPTED_RUNTIMES)?
             .or_default(Runtime::Al2023);
-        let output_format = match self.pick("output-format", package) {
-            Some(raw) => {
-                let mut formats = Vec::new();
-                for item in items_of("output-format", &raw)? {
-                    let format = OutputFormat::parse(&item)
-                        .ok_or_else(|| invalid("output-format", &item, &raw.source, values::ACCEPTED_OUTPUT_FORMATS))?;
-                    formats.push(format);
-                }
-                if formats.is_empty() {
-                    return Err(invalid(
-                        "output-format",
-                        "",
-                        &raw.source,
-                        values::ACCEPTED_OUTPUT_FORMATS,
-                    ));
-                }
-                formats.sort();
-                formats.dedup();
-                Sourced::new(formats, raw.source)
-            }
-            None => Sourced::default_value(vec![OutputFormat::Binary]),
-        };
-        let extension = match self.pick("extension", package) {
-            Some(raw) => Sourced::new(Some(bool_of("extension", &raw)?), raw.source),
+        let mut output_format = self.each("output-format", scope, |item, source| {
+            OutputFormat::parse(item)
+                .ok_or_else(|| invalid("output-format", item, source, values::ACCEPTED_OUTPUT_FORMATS))
+        })?;
+        if output_format.value.is_empty() {
+            output_format.value.push(OutputFormat::Binary);
+        }
+        output_format.value.sort();
+        output_format.value.dedup();
+        let extension = match self.pick("extension", scope) {
+            Some(found) => Sourced::new(Some(bool_of("extension", &found.raw)?), found.raw.source),
             None => Sourced::default_value(None),
         };
-        let include = match self.pick("include", package) {
-            Some(raw) => {
-                let base = self.base_dir(&raw.source, package);
-                let includes = items_of("include", &raw)?
-                    .iter()
-                    .map(|item| include_of(item, &base, &raw.source))
-                    .collect::<Result<Vec<_>>>()?;
-                Sourced::new(includes, raw.source)
-            }
-            None => Sourced::default_value(Vec::new()),
-        };
-        let disable_optimizations = self.switch("disable-optimizations", package)?;
+        let include = self.includes(scope)?;
+        let disable_optimizations = self.switch("disable-optimizations", scope)?;
         Ok(PackageSettings {
-            target: self.targets(package)?,
-            profile: self.profile(package, disable_optimizations.value)?,
+            target: self.targets(scope)?,
+            profile: self.profile(scope, disable_optimizations.value)?,
             disable_optimizations,
             output_format,
             extension,
             compiler,
             include,
             runtime,
+            internal: self.switch("internal", scope)?,
+            compiler_subcommand: self.list("compiler-subcommand", scope)?,
+            compiler_extra_args: self.list("compiler-extra-args", scope)?,
         })
+    }
+
+    /// `--include`: each layer's items against that layer's folder (all layers with `--admerge`).
+    fn includes(&self, scope: &[Table<'_>]) -> Result<Sourced<Vec<Include>>> {
+        let found = self.found("include", scope);
+        let mut includes = Vec::new();
+        for f in found.iter().rev() {
+            for item in items_of("include", &f.raw)? {
+                includes.push(include_of(&item, &f.dir, &f.raw.source)?);
+            }
+        }
+        Ok(Sourced::new(includes, joined_source(&found)))
+    }
+
+    /// `--env-var KEY=VALUE` items, also written as cargo-lambda's table form `{ KEY = "VALUE" }`.
+    fn env_vars(&self, scope: &[Table<'_>]) -> Result<Sourced<Vec<(String, String)>>> {
+        let mut found = self.found("env-var", scope);
+        for f in &mut found {
+            if let Raw::Json(Json::Object(table)) = &f.raw.raw {
+                let items = table
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                    .collect();
+                f.raw.raw = Raw::Many(items);
+            }
+        }
+        let mut vars = Vec::new();
+        for f in found.iter().rev() {
+            for item in items_of("env-var", &f.raw)? {
+                let pair = item
+                    .split_once('=')
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                    .filter(|(k, v)| !k.is_empty() && !v.is_empty() && !k.contains(char::is_whitespace));
+                let pair = pair.ok_or_else(|| {
+                    invalid(
+                        "env-var",
+                        &item,
+                        &f.raw.source,
+                        "KEY=VALUE with a key and a value, comma-separated or repeated",
+                    )
+                })?;
+                vars.retain(|(k, _): &(String, String)| *k != pair.0);
+                vars.push(pair);
+            }
+        }
+        Ok(Sourced::new(vars, joined_source(&found)))
+    }
+
+    /// The default target: cargo-lambda's (see [`values::default_target`]).
+    fn default_target(&self) -> Sourced<Vec<Target>> {
+        let host = self.host.get_or_init(|| (self.host_probe)());
+        let (target, why) = values::default_target(host.as_deref());
+        Sourced::new(vec![target], Source::HostDefault(why))
     }
 
     /// Targets come from the highest layer that mentions `target`, `arm64` or `x86_64`; within
     /// that layer they are the union of the three.
-    fn targets(&self, package: Option<MetadataLayer<'_>>) -> Result<Sourced<Vec<Target>>> {
+    fn targets(&self, scope: &[Table<'_>]) -> Result<Sourced<Vec<Target>>> {
         let picked: Vec<(&str, RawValue)> = ["target", "arm64", "x86-64"]
             .into_iter()
-            .filter_map(|name| Some((name, self.pick(name, package)?)))
+            .filter_map(|name| Some((name, self.pick(name, scope)?.raw)))
             .collect();
         let Some(best) = picked.iter().map(|(_, raw)| raw.source.rank()).min() else {
-            return Ok(Sourced::default_value(vec![Target::x86_64()]));
+            return Ok(self.default_target());
         };
         let mut targets = Vec::new();
         let mut source = Source::Default;
@@ -289,7 +416,8 @@ impl<'a> Resolver<'a> {
             }
         }
         if targets.is_empty() {
-            targets.push(Target::x86_64());
+            // `arm64 = false` alone: the layer set no architecture, so the default one is built.
+            targets = self.default_target().value;
         }
         targets.sort();
         targets.dedup();
@@ -306,13 +434,14 @@ impl<'a> Resolver<'a> {
 
     /// `--profile` and `--release` (the higher layer wins; in one layer they must agree), and
     /// `--disable-optimizations`, which turns the release tuning off.
-    fn profile(&self, package: Option<MetadataLayer<'_>>, untuned: bool) -> Result<Sourced<Profile>> {
-        let release = match self.pick("release", package) {
-            Some(raw) => Some((bool_of("release", &raw)?, raw.source)),
+    fn profile(&self, scope: &[Table<'_>], untuned: bool) -> Result<Sourced<Profile>> {
+        let release = match self.pick("release", scope) {
+            Some(found) => Some((bool_of("release", &found.raw)?, found.raw.source)),
             None => None,
         };
-        let named = match self.pick("profile", package) {
-            Some(raw) => {
+        let named = match self.pick("profile", scope) {
+            Some(found) => {
+                let raw = found.raw;
                 let name = text_of("profile", &raw)?.trim().to_owned();
                 let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
                 if !valid {
@@ -347,13 +476,18 @@ impl<'a> Resolver<'a> {
     fn parsed<T>(
         &self,
         name: &'static str,
-        layer: Option<MetadataLayer<'_>>,
+        scope: &[Table<'_>],
         parse: impl Fn(&str) -> Option<T>,
         accepted: &str,
     ) -> Result<Sourced<Option<T>>> {
-        match self.pick(name, layer) {
-            Some(raw) => {
-                let text = text_of(name, &raw)?;
+        match self.pick(name, scope) {
+            Some(found) => {
+                let raw = found.raw;
+                let text = match &raw.raw {
+                    // cargo-lambda's tables give the job count as a number (`jobs = 3`).
+                    Raw::Json(Json::Number(n)) if name == "jobs" => n.to_string(),
+                    _ => text_of(name, &raw)?,
+                };
                 let value = parse(&text).ok_or_else(|| invalid(name, &text, &raw.source, accepted))?;
                 Ok(Sourced::new(Some(value), raw.source))
             }
@@ -361,18 +495,53 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn switch(&self, name: &'static str, package: Option<MetadataLayer<'_>>) -> Result<Sourced<bool>> {
-        match self.pick(name, package) {
-            Some(raw) => Ok(Sourced::new(bool_of(name, &raw)?, raw.source)),
+    /// A path, relative to the folder of the layer that set it.
+    fn path(&self, name: &'static str, scope: &[Table<'_>]) -> Result<Sourced<Option<PathBuf>>> {
+        match self.pick(name, scope) {
+            Some(found) => {
+                let path = found.dir.join(text_of(name, &found.raw)?.trim());
+                Ok(Sourced::new(Some(path), found.raw.source))
+            }
+            None => Ok(Sourced::default_value(None)),
+        }
+    }
+
+    fn switch(&self, name: &'static str, scope: &[Table<'_>]) -> Result<Sourced<bool>> {
+        match self.pick(name, scope) {
+            Some(found) => Ok(Sourced::new(bool_of(name, &found.raw)?, found.raw.source)),
             None => Ok(Sourced::default_value(false)),
         }
     }
 
-    fn list(&self, name: &'static str, package: Option<MetadataLayer<'_>>) -> Result<Sourced<Vec<String>>> {
-        match self.pick(name, package) {
-            Some(raw) => Ok(Sourced::new(items_of(name, &raw)?, raw.source)),
-            None => Ok(Sourced::default_value(Vec::new())),
+    /// A list's items, each through `parse` (all layers' with `--admerge`, lowest layer first as
+    /// cargo-lambda appends them).
+    fn each<T>(
+        &self,
+        name: &'static str,
+        scope: &[Table<'_>],
+        parse: impl Fn(&str, &Source) -> Result<T>,
+    ) -> Result<Sourced<Vec<T>>> {
+        let found = self.found(name, scope);
+        let mut values = Vec::new();
+        for f in found.iter().rev() {
+            for item in items_of(name, &f.raw)? {
+                values.push(parse(&item, &f.raw.source)?);
+            }
         }
+        Ok(Sourced::new(values, joined_source(&found)))
+    }
+
+    fn list(&self, name: &'static str, scope: &[Table<'_>]) -> Result<Sourced<Vec<String>>> {
+        self.each(name, scope, |item, _| Ok(item.to_owned()))
+    }
+}
+
+/// The source of a list made of `found` layers: the one layer's, several joined, or the default.
+fn joined_source(found: &[Found]) -> Source {
+    match found {
+        [] => Source::Default,
+        [one] => one.raw.source.clone(),
+        many => Source::Merged(many.iter().map(|f| f.raw.source.clone()).collect()),
     }
 }
 
@@ -388,19 +557,18 @@ pub fn invalid(name: &str, value: &str, source: &Source, accepted: &str) -> Erro
 /// The input a value came from, as errors name it: `flag --target`, `env LAMBDA_BUILD_TARGET`,
 /// or the key and its table, `target in [workspace.metadata.lambda.build]`.
 pub fn input_name(name: &str, source: &Source) -> String {
-    match source {
-        Source::PackageMetadata(_) | Source::WorkspaceMetadata => {
-            format!("{} in {source}", settings::get(name).key())
-        }
-        Source::Flag(_) | Source::Env(_) | Source::Default => source.to_string(),
+    match source.is_table() {
+        true => format!("{} in {source}", settings::get(name).table_keys()[0]),
+        false => source.to_string(),
     }
 }
 
-/// A key's value in a metadata table; `None` when absent or a blank string, which counts as
-/// unset like an empty flag or variable (`lambda_dir = ""` must not mean the package folder).
+/// A key's value in a configuration table (a dotted key is a path into sub-tables); `None` when
+/// absent or a blank string, which counts as unset like an empty flag or variable
+/// (`lambda_dir = ""` must not mean the package folder).
 fn written<'j>(table: &'j Json, key: &str) -> Option<&'j Json> {
-    table
-        .get(key)
+    key.split('.')
+        .try_fold(table, |table, part| table.get(part))
         .filter(|value| !matches!(value, Json::String(text) if text.trim().is_empty()))
 }
 
@@ -425,8 +593,11 @@ fn bool_of(name: &str, raw: &RawValue) -> Result<bool> {
     values::parse_bool(&text).ok_or_else(|| invalid(name, &text, &raw.source, values::ACCEPTED_BOOLEANS))
 }
 
-/// List items: repeated flags, comma-separated text, or a metadata string or array of strings.
+/// List items: repeated flags, text cut as the setting says ([`Split`]: commas for most), or a
+/// table's string or array of strings (whose items are cut only at commas, and only where text
+/// is cut at commas).
 fn items_of(name: &str, raw: &RawValue) -> Result<Vec<String>> {
+    let setting: &Setting = settings::get(name);
     let texts: Vec<String> = match &raw.raw {
         Raw::Text(text) => vec![text.clone()],
         Raw::Many(items) => items.clone(),
@@ -452,12 +623,19 @@ fn items_of(name: &str, raw: &RawValue) -> Result<Vec<String>> {
             ));
         }
     };
+    let array = matches!(raw.raw, Raw::Json(Json::Array(_)));
+    let cut = |text: &'_ String| -> Vec<String> {
+        match (setting.split, array) {
+            (Split::Comma, _) => text.split(',').map(str::to_owned).collect(),
+            (Split::Space, false) => text.split_whitespace().map(str::to_owned).collect(),
+            (Split::Space, true) | (Split::Whole, _) => vec![text.clone()],
+        }
+    };
     let items: Vec<String> = texts
         .iter()
-        .flat_map(|t| t.split(','))
-        .map(str::trim)
+        .flat_map(cut)
+        .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty())
-        .map(str::to_owned)
         .collect();
     // A value was written (blank ones never get here) but holds no item: `--target ,`. Taking it
     // as an empty list would silently fall back to the default; an empty TOML array stays valid.
@@ -493,34 +671,40 @@ fn compiler_text(raw: &RawValue) -> Result<String> {
     }
 }
 
+/// One `--include` item: `PATH` (in the zip under its relative path, or its file name when it
+/// leaves the folder) or cargo-lambda's `DEST:SRC` (SRC's file, or folder's contents, at DEST).
 fn include_of(item: &str, base: &Path, source: &Source) -> Result<Include> {
-    let written = Path::new(item);
+    let (dest, written) = match item.split_once(':') {
+        Some((dest, src)) => (Some(dest.trim()), Path::new(src.trim())),
+        None => (None, Path::new(item)),
+    };
     let path = base.join(written);
     if !path.exists() {
         return Err(Error::usage(format!(
-            "include path {item:?} from {source} does not exist (looked for {}); accepted: existing files or folders, relative to {}",
+            "include path {:?} from {source} does not exist (looked for {}); accepted: existing files or folders, relative to {}, as PATH or DEST:PATH",
+            written.display().to_string(),
             path.display(),
             base.display()
         )));
     }
-    let plain = written.is_relative()
-        && written
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
-    let name = if plain {
-        written
-            .components()
-            .filter_map(|c| match c {
-                Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("/")
-    } else {
-        let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        real.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
+    let name = match dest {
+        Some(dest) => plain_name(Path::new(dest)).ok_or_else(|| {
+            invalid(
+                "include",
+                item,
+                source,
+                "DEST:PATH with DEST a relative path inside the zip (no .., not absolute, not empty)",
+            )
+        })?,
+        None => match plain_name(written) {
+            Some(name) => name,
+            None => {
+                let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                real.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            }
+        },
     };
     if name.is_empty() {
         return Err(invalid(
@@ -531,6 +715,23 @@ fn include_of(item: &str, base: &Path, source: &Source) -> Result<Include> {
         ));
     }
     Ok(Include { path, name })
+}
+
+/// A relative path of plain components as a `/`-separated zip entry name; `None` for an
+/// absolute path, one with `..`, or one naming nothing (`.`).
+fn plain_name(path: &Path) -> Option<String> {
+    let plain = path.is_relative()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    let parts: Vec<String> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    (plain && !parts.is_empty()).then(|| parts.join("/"))
 }
 
 #[cfg(test)]
@@ -561,13 +762,24 @@ mod tests {
     ) -> Result<PackageSettings> {
         let inputs = Inputs::from_values(inputs);
         let dir = std::env::temp_dir();
-        let resolver = Resolver::new(&inputs, dir.clone(), dir.clone(), workspace.as_ref());
-        let layer = package.as_ref().map(|build| MetadataLayer {
-            package: "hello",
-            dir: &dir,
-            build: Some(build),
-        });
-        resolver.package_settings(layer)
+        let shared: Vec<Table<'_>> = workspace
+            .iter()
+            .map(|table| Table {
+                source: Source::WorkspaceMetadata,
+                dir: dir.clone(),
+                table,
+            })
+            .collect();
+        let resolver = Resolver::new(&inputs, dir.clone(), shared, || None)?;
+        let scope: Vec<Table<'_>> = package
+            .iter()
+            .map(|table| Table {
+                source: Source::PackageMetadata("hello".into()),
+                dir: dir.clone(),
+                table,
+            })
+            .collect();
+        resolver.package_settings(&scope)
     }
 
     /// (inputs, package metadata, workspace metadata, expected compiler, expected source)
@@ -844,5 +1056,146 @@ mod tests {
         assert_eq!(inc.name, "conf/sub");
         let up = include_of("../", &dir.path().join("conf/sub"), &Source::Default).unwrap();
         assert_eq!(up.name, "conf");
+    }
+
+    /// A resolver over explicit tables (highest first) with `admerge`.
+    fn layered<'t>(inputs: &'t Inputs, tables: Vec<Table<'t>>) -> Resolver<'t> {
+        Resolver::new(inputs, std::env::temp_dir(), tables, || {
+            Some("aarch64-unknown-linux-gnu".into())
+        })
+        .unwrap()
+    }
+
+    fn table(source: Source, json: &Json) -> Table<'_> {
+        Table {
+            source,
+            dir: std::env::temp_dir(),
+            table: json,
+        }
+    }
+
+    #[test]
+    fn every_layer_resolves_the_same_way_in_cargo_lambdas_order() {
+        let file = |tier| Source::ConfigFile {
+            path: "CargoLambda.toml".into(),
+            table: "build".into(),
+            tier,
+        };
+        let layers = [
+            Source::BinMetadata {
+                package: "p".into(),
+                bin: "b".into(),
+            },
+            Source::PackageMetadata("p".into()),
+            Source::WorkspaceBinMetadata("b".into()),
+            Source::WorkspaceMetadata,
+            file(0),
+            file(1),
+            file(2),
+            Source::ConfigEnv("CARGO_LAMBDA_BUILD.RUNTIME".into()),
+        ];
+        let json = json!({"runtime": "al2"});
+        let inputs = Inputs::default();
+        // Given in reverse, each layer still wins over every one below it.
+        for top in 0..layers.len() {
+            let tables: Vec<Table<'_>> = layers[top..].iter().rev().map(|s| table(s.clone(), &json)).collect();
+            let (scope, shared) = tables.split_at(tables.len() / 2);
+            let resolver = layered(&inputs, shared.to_vec());
+            let settings = resolver.package_settings(scope).unwrap();
+            assert_eq!(settings.runtime.source, layers[top], "{top}");
+        }
+    }
+
+    #[test]
+    fn admerge_joins_lists_lowest_layer_first_and_keeps_the_highest_for_single_values() {
+        let low = json!({"features": ["a"], "jobs": "2", "target": "x86_64"});
+        let high = json!({"features": "b,c", "jobs": "4", "target": "arm64"});
+        let inputs = Inputs::from_values([
+            ("admerge", env("CARGO_LAMBDA_ADMERGE", "true")),
+            ("features", flag("features", "d")),
+        ]);
+        let tables = vec![
+            table(Source::PackageMetadata("p".into()), &high),
+            table(Source::WorkspaceMetadata, &low),
+        ];
+        let resolver = layered(&inputs, tables);
+        let run = resolver
+            .run_settings(Sourced::default_value("Cargo.toml".into()), &[])
+            .unwrap();
+        assert_eq!(run.features.value, ["a", "b", "c", "d"]);
+        assert_eq!(
+            run.features.source.to_string(),
+            "admerge of flag --features + [package.metadata.lambda.build] of package p + [workspace.metadata.lambda.build]"
+        );
+        assert_eq!(run.jobs.value, Some(4));
+        let targets = resolver.package_settings(&[]).unwrap().target;
+        assert_eq!(targets.value, [Target::arm64()]);
+        // Without admerge the highest layer's list wins whole.
+        let plain = Inputs::from_values([("features", flag("features", "d"))]);
+        let tables = vec![table(Source::WorkspaceMetadata, &low)];
+        let run = layered(&plain, tables)
+            .run_settings(Sourced::default_value("Cargo.toml".into()), &[])
+            .unwrap();
+        assert_eq!(run.features.value, ["d"]);
+    }
+
+    #[test]
+    fn no_target_anywhere_is_the_hosts_and_says_so() {
+        let inputs = Inputs::default();
+        let target = layered(&inputs, vec![]).package_settings(&[]).unwrap().target;
+        assert_eq!(target.value, [Target::arm64()]);
+        assert_eq!(
+            target.source.to_string(),
+            "default (host architecture: aarch64-unknown-linux-gnu)"
+        );
+    }
+
+    #[test]
+    fn env_vars_take_cargo_lambdas_forms_and_refuse_items_without_a_value() {
+        let meta = json!({"env": {"B": "2", "A": "1"}});
+        let inputs = Inputs::default();
+        let tables = vec![table(Source::WorkspaceMetadata, &meta)];
+        let run = layered(&inputs, tables)
+            .run_settings(Sourced::default_value("Cargo.toml".into()), &[])
+            .unwrap();
+        assert_eq!(
+            run.env_var.value,
+            [("A".to_owned(), "1".to_owned()), ("B".to_owned(), "2".to_owned())]
+        );
+        for bad in ["NOVALUE", "=x", "K="] {
+            let inputs = Inputs::from_values([("env-var", flag("env-var", bad))]);
+            let Err(Error::Usage(message)) =
+                layered(&inputs, vec![]).run_settings(Sourced::default_value("Cargo.toml".into()), &[])
+            else {
+                panic!("{bad} was accepted");
+            };
+            assert!(
+                message.contains("invalid env var") && message.contains("KEY=VALUE"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn includes_take_cargo_lambdas_dest_src_form() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("conf/sub")).unwrap();
+        std::fs::write(dir.path().join("conf/app.toml"), "").unwrap();
+        let at = include_of("etc/app:conf", dir.path(), &Source::Default).unwrap();
+        assert_eq!(
+            (at.name.as_str(), at.path.clone()),
+            ("etc/app", dir.path().join("conf"))
+        );
+        let file = include_of("settings.toml:conf/app.toml", dir.path(), &Source::Default).unwrap();
+        assert_eq!(file.name, "settings.toml");
+        for bad in ["../up:conf", "/abs:conf", ":conf", ".:conf"] {
+            let err = include_of(bad, dir.path(), &Source::Flag("--include".into())).unwrap_err();
+            assert!(err.to_string().contains("DEST:PATH"), "{bad}: {err}");
+        }
+        let missing = include_of("x:nope", dir.path(), &Source::Default).unwrap_err();
+        assert!(
+            missing.to_string().contains("\"nope\" from default does not exist"),
+            "{missing}"
+        );
     }
 }

@@ -134,6 +134,24 @@ impl Target {
     }
 }
 
+/// cargo-lambda's target when none is given: the host's own triple when it is exactly
+/// `x86_64-unknown-linux-gnu` or `aarch64-unknown-linux-gnu` (an arm64 runner builds arm64
+/// functions), else x86_64. `host` is rustc's host triple, `None` when rustc could not be asked.
+/// Returns the target and, for `--print-config`, why (the source's text).
+pub fn default_target(host: Option<&str>) -> (Target, String) {
+    match host {
+        Some(host @ ("x86_64-unknown-linux-gnu" | "aarch64-unknown-linux-gnu")) => (
+            Target::parse(host).unwrap_or_else(Target::x86_64),
+            format!("host architecture: {host}"),
+        ),
+        Some(host) => (
+            Target::x86_64(),
+            format!("x86_64: the host {host} is not a Linux x86_64 or arm64 glibc host"),
+        ),
+        None => (Target::x86_64(), "x86_64: rustc did not name its host".to_owned()),
+    }
+}
+
 fn is_glibc_version(text: &str) -> bool {
     let mut parts = text.split('.');
     let (Some(major), Some(minor)) = (parts.next(), parts.next()) else {
@@ -338,6 +356,103 @@ impl fmt::Display for Shard {
     }
 }
 
+/// cargo's `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Color {
+    /// Colour on a terminal.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// What `--color` accepts.
+pub const ACCEPTED_COLORS: &str = "auto, always, never";
+
+impl Color {
+    /// Parses a `--color` value, case-insensitively.
+    pub fn parse(text: &str) -> Option<Color> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(Color::Auto),
+            "always" => Some(Color::Always),
+            "never" => Some(Color::Never),
+            _ => None,
+        }
+    }
+
+    /// cargo's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Color::Auto => "auto",
+            Color::Always => "always",
+            Color::Never => "never",
+        }
+    }
+}
+
+/// cargo-lambda's `--message-format` values. lambda-build always has cargo report JSON (it
+/// learns the built executables from it) and prints the rendered diagnostics itself; each value
+/// says how they are rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MessageFormat {
+    /// rustc's full rendering.
+    Human,
+    /// One line per diagnostic.
+    Short,
+    /// cargo's JSON: rendered in full here (stdout is kept for `--print-config`).
+    Json,
+    /// Short rendering.
+    JsonDiagnosticShort,
+    /// Full rendering with ANSI colours, whatever `--color` says.
+    JsonDiagnosticRenderedAnsi,
+    /// Full rendering.
+    JsonRenderDiagnostics,
+}
+
+/// What `--message-format` accepts.
+pub const ACCEPTED_MESSAGE_FORMATS: &str =
+    "human, short, json, json-diagnostic-short, json-diagnostic-rendered-ansi, json-render-diagnostics";
+
+impl MessageFormat {
+    /// Parses one value, case-insensitively.
+    pub fn parse(text: &str) -> Option<MessageFormat> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "human" => Some(MessageFormat::Human),
+            "short" => Some(MessageFormat::Short),
+            "json" => Some(MessageFormat::Json),
+            "json-diagnostic-short" => Some(MessageFormat::JsonDiagnosticShort),
+            "json-diagnostic-rendered-ansi" => Some(MessageFormat::JsonDiagnosticRenderedAnsi),
+            "json-render-diagnostics" => Some(MessageFormat::JsonRenderDiagnostics),
+            _ => None,
+        }
+    }
+
+    /// cargo's JSON message formats that render diagnostics as `formats` ask, with colour when
+    /// `ansi`: always JSON, so lambda-build still learns which executables were built.
+    pub fn cargo_formats(formats: &[MessageFormat], ansi: bool) -> Vec<String> {
+        let short = formats
+            .iter()
+            .any(|f| matches!(f, MessageFormat::Short | MessageFormat::JsonDiagnosticShort));
+        let ansi = ansi || formats.contains(&MessageFormat::JsonDiagnosticRenderedAnsi);
+        let modifiers = [
+            (short, "json-diagnostic-short"),
+            (ansi, "json-diagnostic-rendered-ansi"),
+        ];
+        let out: Vec<String> = modifiers
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, name)| name.to_string())
+            .collect();
+        match out.is_empty() {
+            true => vec!["json".to_owned()],
+            false => out,
+        }
+    }
+}
+
 /// What `--zig-version` accepts.
 pub const ACCEPTED_ZIG_VERSIONS: &str =
     "a Zig version such as 0.17.1 (major.minor.patch, optionally with a -dev.N+commit suffix)";
@@ -502,6 +617,73 @@ mod tests {
         ] {
             assert_eq!(parse_bool(text), value, "{text:?}");
         }
+    }
+
+    #[test]
+    fn the_default_target_is_the_hosts_on_linux_gnu_x86_64_and_arm64_hosts_else_x86_64() {
+        let cases = [
+            (
+                Some("x86_64-unknown-linux-gnu"),
+                "x86_64-unknown-linux-gnu",
+                "host architecture",
+            ),
+            (
+                Some("aarch64-unknown-linux-gnu"),
+                "aarch64-unknown-linux-gnu",
+                "host architecture",
+            ),
+            (
+                Some("aarch64-unknown-linux-musl"),
+                "x86_64-unknown-linux-gnu",
+                "not a Linux",
+            ),
+            (
+                Some("x86_64-unknown-linux-musl"),
+                "x86_64-unknown-linux-gnu",
+                "not a Linux",
+            ),
+            (Some("aarch64-apple-darwin"), "x86_64-unknown-linux-gnu", "not a Linux"),
+            (
+                Some("x86_64-pc-windows-msvc"),
+                "x86_64-unknown-linux-gnu",
+                "not a Linux",
+            ),
+            (
+                Some("armv7-unknown-linux-gnueabihf"),
+                "x86_64-unknown-linux-gnu",
+                "not a Linux",
+            ),
+            (None, "x86_64-unknown-linux-gnu", "did not name"),
+        ];
+        for (host, expected, why) in cases {
+            let (target, reason) = default_target(host);
+            assert_eq!(target.to_string(), expected, "{host:?}");
+            assert!(reason.contains(why), "{host:?}: {reason}");
+        }
+    }
+
+    #[test]
+    fn message_formats_map_to_json_cargo_renders() {
+        let f = |texts: &[&str], ansi| {
+            let formats: Vec<_> = texts.iter().map(|t| MessageFormat::parse(t).unwrap()).collect();
+            MessageFormat::cargo_formats(&formats, ansi)
+        };
+        assert_eq!(f(&["human"], false), ["json"]);
+        assert_eq!(f(&["human"], true), ["json-diagnostic-rendered-ansi"]);
+        assert_eq!(
+            f(&["short"], true),
+            ["json-diagnostic-short", "json-diagnostic-rendered-ansi"]
+        );
+        assert_eq!(f(&["short"], false), ["json-diagnostic-short"]);
+        assert_eq!(f(&["JSON"], false), ["json"]);
+        assert_eq!(
+            f(&["json-diagnostic-rendered-ansi"], false),
+            ["json-diagnostic-rendered-ansi"]
+        );
+        assert_eq!(f(&["json-render-diagnostics"], false), ["json"]);
+        assert_eq!(MessageFormat::parse("xml"), None);
+        assert_eq!(Color::parse(" Never "), Some(Color::Never));
+        assert_eq!(Color::parse("sometimes"), None);
     }
 
     #[test]

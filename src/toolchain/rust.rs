@@ -51,6 +51,19 @@ impl Rustc {
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
     }
 
+    /// rustc's host triple (`rustc -vV`), as cargo-lambda asks it for its default target;
+    /// `None` when rustc cannot say.
+    pub fn host(&self, dir: &Path) -> Option<String> {
+        let output = process::output(
+            Command::new(&self.program).arg("-vV").current_dir(dir),
+            self.limits.download,
+        )
+        .ok()?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let host = stdout.lines().find_map(|line| line.strip_prefix("host:"))?;
+        output.status.success().then(|| host.trim().to_owned())
+    }
+
     /// Whether rustup manages this rustc, so `rustup target add` can fix a missing target.
     fn rustup_managed(&self, env: &EnvVars) -> bool {
         self.found == "PATH" && resolve_program("rustup", env).is_some()
