@@ -37,7 +37,11 @@ pub fn run(dirs: &[PathBuf], out: &Path, env: &EnvVars) -> Result<Manifest> {
     ));
     crate::output::text_to_stderr(&manifest.listing());
     if let Some(actions) = &actions {
-        actions.report(out, &manifest, &[], &[])?;
+        let records = record::Records {
+            dir: out.to_path_buf(),
+            in_lambda_dir: true,
+        };
+        actions.report(out, &records, &manifest, &[], &[])?;
     }
     Ok(manifest)
 }

@@ -64,6 +64,8 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
     let selection = Selection {
         packages: &run.package.value,
         bins: &run.bin.value,
+        manifest_path: Some(&run.manifest_path.value),
+        workspace: false,
     };
     let binaries = discover::take_shard(discover::discover(&metadata, &selection)?, run.shard.value);
     let mut packages = BTreeMap::new();
