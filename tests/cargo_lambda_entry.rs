@@ -1,0 +1,311 @@
+//! lambda-build as `cargo lambda build`, through the real binary: the `cargo-lambda` entry point
+//! its own `install-cargo-lambda` makes, run by the real `cargo` as cargo runs any `cargo-<name>`;
+//! and selection by a member's manifest, as cargo does it.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use support::*;
+
+/// A copy of the tiny workspace (alpha: a function zipped with `static/`; beta: an extension)
+/// in its own temp folder, so builds write only there.
+fn tiny_copy() -> (tempfile::TempDir, PathBuf) {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("ws");
+    copy_tree(&tiny(), &root);
+    (temp, root)
+}
+
+/// `program` run in `dir` with the environment `lambda_build` gives (no inputs inherited from
+/// the caller's environment).
+fn clean(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
+    let template = lambda_build(dir);
+    let mut cmd = Command::new(program);
+    cmd.current_dir(dir).stdin(Stdio::null());
+    for (key, value) in template.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    cmd
+}
+
+/// Installs the entry point into a new folder with `lambda-build install-cargo-lambda DIR`.
+fn installed(extra: &[&str]) -> tempfile::TempDir {
+    let bin = tempfile::tempdir().unwrap();
+    let mut cmd = lambda_build(bin.path());
+    cmd.arg("install-cargo-lambda").arg(bin.path()).args(extra);
+    run_ok(&mut cmd);
+    bin
+}
+
+/// `cargo lambda ARGS` in `dir`, with `bin` (holding the entry point) first on PATH.
+fn cargo_lambda_in(bin: &Path, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = clean(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()), dir);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(std::env::split_paths(&path))).unwrap();
+    cmd.env("PATH", path).arg("lambda").args(args);
+    cmd
+}
+
+/// The one records folder an entry-point build wrote under `target`.
+fn records_dir(target: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(target.join("lambda-build/records"))
+        .expect("records under <target dir>/lambda-build/records")
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}
+
+/// Every file below `dir`, relative, sorted.
+fn files_below(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                out.push(path.strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn a_members_manifest_builds_that_member_only() {
+    let (_temp, root) = tiny_copy();
+    let mut cmd = lambda_build(&root);
+    cmd.args(["--manifest-path", "alpha/Cargo.toml", "--compiler", "cargo"]);
+    run_ok(&mut cmd);
+    assert_eq!(recorded_paths(&root.join("target/lambda")), ["alpha/bootstrap.zip"]);
+
+    // Run inside the member, the same: cargo's current package.
+    let mut cmd = lambda_build(&root.join("alpha"));
+    cmd.args(["--compiler", "cargo", "--print-config"]);
+    let run = run_ok(&mut cmd);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let names: Vec<&str> = json["binaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alpha"]);
+
+    // The workspace root's manifest still selects every member's Lambda binaries; -p any member.
+    let mut cmd = lambda_build(&root);
+    cmd.args(["--compiler", "cargo", "--print-config"]);
+    assert!(run_ok(&mut cmd).stdout.contains("\"beta\""));
+    let mut cmd = lambda_build(&root);
+    cmd.args(["--manifest-path", "alpha/Cargo.toml", "-p", "beta", "--print-config"]);
+    assert!(run_ok(&mut cmd).stdout.contains("\"beta\""));
+
+    // A binary of another member is not in the member's selection, as with cargo.
+    let mut cmd = lambda_build(&root);
+    cmd.args(["--manifest-path", "alpha/Cargo.toml", "--bin", "beta", "--print-config"]);
+    let out = support::run(&mut cmd);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("binary \"beta\" (from --bin) is not in the selected packages; accepted: alpha"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn version_answers_and_other_subcommands_say_only_build_is_provided() {
+    let bin = installed(&[]);
+    let here = tempfile::tempdir().unwrap();
+    let run = run_ok(&mut cargo_lambda_in(bin.path(), here.path(), &["--version"]));
+    assert!(
+        run.stdout.starts_with("cargo-lambda 1.9.2 (lambda-build "),
+        "{}",
+        run.stdout
+    );
+    for sub in ["deploy", "watch", "invoke", "new", "init", "system"] {
+        let out = support::run(&mut cargo_lambda_in(bin.path(), here.path(), &[sub, "--help"]));
+        assert_eq!(out.code, 2, "{sub}: {}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "{sub}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .starts_with(&format!("error: cargo lambda {sub} is not provided: "))
+                && out.stderr.contains("provides only `cargo lambda build`"),
+            "{sub}: {}",
+            out.stderr
+        );
+    }
+    let out = support::run(&mut cargo_lambda_in(bin.path(), here.path(), &["--release", "build"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("unexpected cargo lambda option --release before the subcommand")
+    );
+    assert!(
+        std::fs::read_dir(here.path()).unwrap().next().is_none(),
+        "nothing written"
+    );
+}
+
+#[test]
+fn install_links_once_and_refuses_a_real_cargo_lambda_without_force() {
+    let bin = installed(&[]);
+    let link = bin.path().join("cargo-lambda");
+    let exe = Path::new(env!("CARGO_BIN_EXE_lambda-build")).canonicalize().unwrap();
+    assert_eq!(link.canonicalize().unwrap(), exe);
+    let mut again = lambda_build(bin.path());
+    run_ok(again.args(["install-cargo-lambda", "."]));
+    assert_eq!(link.canonicalize().unwrap(), exe, "a second install keeps the link");
+
+    let other = tempfile::tempdir().unwrap();
+    let theirs = other.path().join("cargo-lambda");
+    std::fs::write(&theirs, "#!/bin/sh\necho the real one\n").unwrap();
+    let mut cmd = lambda_build(other.path());
+    let out = support::run(cmd.args(["install-cargo-lambda", "."]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("already exists and is not this lambda-build") && out.stderr.contains("--force"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&theirs).unwrap(),
+        "#!/bin/sh\necho the real one\n"
+    );
+
+    let mut cmd = lambda_build(other.path());
+    run_ok(cmd.args(["install-cargo-lambda", ".", "--force", "--copy"]));
+    let meta = std::fs::symlink_metadata(&theirs).unwrap();
+    assert!(meta.is_file(), "--copy makes a regular file");
+    assert_eq!(std::fs::read(&theirs).unwrap(), std::fs::read(&exe).unwrap());
+    let run = run_ok(&mut cargo_lambda_in(other.path(), other.path(), &["--version"]));
+    assert!(run.stdout.starts_with("cargo-lambda 1.9.2 "), "{}", run.stdout);
+}
+
+#[test]
+fn cargo_lambda_build_leaves_only_function_files_in_the_lambda_dir() {
+    let (_temp, root) = tiny_copy();
+    let bin = installed(&[]);
+    // As SAM runs it (CARGO_TARGET_DIR=target, --release, --bin), with a global option first.
+    let mut cmd = cargo_lambda_in(
+        bin.path(),
+        &root,
+        &[
+            "-v",
+            "build",
+            "--release",
+            "--bin",
+            "alpha",
+            "--compiler",
+            "cargo",
+            "--output-format",
+            "binary",
+        ],
+    );
+    cmd.env("CARGO_TARGET_DIR", "target");
+    let run = run_ok(&mut cmd);
+    let lambda = root.join("target/lambda");
+    assert_eq!(files_below(&lambda), ["alpha/bootstrap"], "{}", run.stderr);
+    let records = records_dir(&root.join("target"));
+    assert!(
+        run.stderr
+            .contains(&format!("SHA256SUMS and manifest.json in {}", records.display())),
+        "the log says where the records are:\n{}",
+        run.stderr
+    );
+    assert_eq!(recorded_paths(&records), ["alpha/bootstrap"]);
+    assert_eq!(manifest(&records)["tool"]["name"], "lambda-build");
+    let check = Command::new("sha256sum")
+        .arg("-c")
+        .arg(records.join("SHA256SUMS"))
+        .current_dir(&lambda)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+
+    // Again: the records outside are read back, so the unchanged binary is reused.
+    let mut cmd = cargo_lambda_in(
+        bin.path(),
+        &root,
+        &[
+            "build",
+            "--release",
+            "--bin",
+            "alpha",
+            "--compiler",
+            "cargo",
+            "--output-format",
+            "binary",
+        ],
+    );
+    cmd.env("CARGO_TARGET_DIR", "target");
+    let run = run_ok(&mut cmd);
+    assert!(run.stderr.contains("unchanged alpha/bootstrap"), "{}", run.stderr);
+    assert_eq!(files_below(&lambda), ["alpha/bootstrap"]);
+}
+
+#[test]
+fn a_named_lambda_dir_with_files_is_overwritten_as_cargo_lambda_does() {
+    let (_temp, root) = tiny_copy();
+    let bin = installed(&[]);
+    // A CDK asset folder left with an old bootstrap: lambda-build alone refuses it ...
+    let asset = root.join("asset");
+    std::fs::create_dir_all(asset.join("alpha")).unwrap();
+    std::fs::write(asset.join("alpha/bootstrap"), "old").unwrap();
+    let args = [
+        "--lambda-dir",
+        "asset",
+        "--bin",
+        "alpha",
+        "--compiler",
+        "cargo",
+        "--output-format",
+        "binary",
+    ];
+    let mut cmd = lambda_build(&root);
+    let refused = support::run(cmd.args(args));
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert_eq!(std::fs::read(asset.join("alpha/bootstrap")).unwrap(), b"old");
+
+    // ... `cargo lambda build` replaces it, says so, and adds nothing else to the folder.
+    let mut cmd = cargo_lambda_in(bin.path(), &root, &[&["build"][..], &args[..]].concat());
+    let run = run_ok(&mut cmd);
+    assert!(
+        run.stderr.contains("warning: replacing") && run.stderr.contains("which lambda-build did not write"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(files_below(&asset), ["alpha/bootstrap"]);
+    assert_ne!(std::fs::read(asset.join("alpha/bootstrap")).unwrap(), b"old");
+    assert_eq!(recorded_paths(&records_dir(&root.join("target"))), ["alpha/bootstrap"]);
+}
+
+#[test]
+fn a_copied_entry_point_links_with_zig() {
+    // A copy (no symlinks) is the running executable cargo-zigbuild calls back as its linker:
+    // `cargo-lambda zig cc -- ...` must reach the wrapper, not the cargo-lambda command line.
+    let zig = std::process::Command::new("python3")
+        .args(["-m", "ziglang", "version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_tool("zig (python3 -m ziglang)", zig || on_path("zig")) {
+        return;
+    }
+    let (_temp, root) = tiny_copy();
+    let bin = installed(&["--copy"]);
+    let mut cmd = cargo_lambda_in(
+        bin.path(),
+        &root,
+        &["build", "--bin", "alpha", "--output-format", "binary"],
+    );
+    run_ok(&mut cmd);
+    assert_eq!(files_below(&root.join("target/lambda")), ["alpha/bootstrap"]);
+}
