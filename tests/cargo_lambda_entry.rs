@@ -2,11 +2,13 @@
 //! its own `install-cargo-lambda` makes, run by the real `cargo` as cargo runs any `cargo-<name>`;
 //! and selection by a member's manifest, as cargo does it.
 
+mod entry_support;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
+use entry_support::*;
 use support::*;
 
 /// A copy of the tiny workspace (alpha: a function zipped with `static/`; beta: an extension)
@@ -16,67 +18,6 @@ fn tiny_copy() -> (tempfile::TempDir, PathBuf) {
     let root = temp.path().join("ws");
     copy_tree(&tiny(), &root);
     (temp, root)
-}
-
-/// `program` run in `dir` with the environment `lambda_build` gives (no inputs inherited from
-/// the caller's environment).
-fn clean(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
-    let template = lambda_build(dir);
-    let mut cmd = Command::new(program);
-    cmd.current_dir(dir).stdin(Stdio::null());
-    for (key, value) in template.get_envs() {
-        match value {
-            Some(value) => cmd.env(key, value),
-            None => cmd.env_remove(key),
-        };
-    }
-    cmd
-}
-
-/// Installs the entry point into a new folder with `lambda-build install-cargo-lambda DIR`.
-fn installed(extra: &[&str]) -> tempfile::TempDir {
-    let bin = tempfile::tempdir().unwrap();
-    let mut cmd = lambda_build(bin.path());
-    cmd.arg("install-cargo-lambda").arg(bin.path()).args(extra);
-    run_ok(&mut cmd);
-    bin
-}
-
-/// `cargo lambda ARGS` in `dir`, with `bin` (holding the entry point) first on PATH.
-fn cargo_lambda_in(bin: &Path, dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = clean(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()), dir);
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(std::env::split_paths(&path))).unwrap();
-    cmd.env("PATH", path).arg("lambda").args(args);
-    cmd
-}
-
-/// The one records folder an entry-point build wrote under `target`.
-fn records_dir(target: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(target.join("lambda-build/records"))
-        .expect("records under <target dir>/lambda-build/records")
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs[0].clone()
-}
-
-/// Every file below `dir`, relative, sorted.
-fn files_below(dir: &Path) -> Vec<String> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(base, &path, out);
-            } else {
-                out.push(path.strip_prefix(base).unwrap().display().to_string());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
 }
 
 #[test]
