@@ -273,11 +273,16 @@ pub fn install(request: &Install, env: &EnvVars) -> Result<PathBuf> {
     place(&exe, &dir, &dest, request.copy)
         .with_context(|| format!("installing {}", dest.display()))
         .map_err(Error::Failed)?;
-    if !on_path(&dir, env) {
-        crate::output::line(format!(
+    match cargo_finds(env) {
+        None => crate::output::line(format!(
             "warning: {} is not on PATH nor $CARGO_HOME/bin, so `cargo lambda` will not find {PROGRAM} there until it is",
             dir.display()
-        ));
+        )),
+        Some(first) if !is_this_binary(&first, &exe) => crate::output::line(format!(
+            "warning: `cargo lambda` runs {} first (cargo looks in $CARGO_HOME/bin, then PATH), which is not this lambda-build; install into that folder with --force, or remove it",
+            first.display()
+        )),
+        Some(_) => {}
     }
     Ok(dest)
 }
@@ -309,22 +314,23 @@ fn place(exe: &Path, dir: &Path, dest: &Path, copy: bool) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// Whether cargo will find a `cargo-<name>` in `dir`: on PATH, or cargo's own bin folder.
-fn on_path(dir: &Path, env: &EnvVars) -> bool {
-    let same = |other: &Path| match (other.canonicalize(), dir.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    let path_dirs: Vec<PathBuf> = env
-        .get("PATH")
-        .map(|p| std::env::split_paths(p).collect())
-        .unwrap_or_default();
+/// The `cargo-lambda` that `cargo lambda` runs: the first in `$CARGO_HOME/bin` (cargo, through
+/// rustup's proxy too, looks there before `PATH`), then in each `PATH` folder.
+fn cargo_finds(env: &EnvVars) -> Option<PathBuf> {
     let cargo_bin = env
         .get("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| env.get("HOME").map(|h| Path::new(h).join(".cargo")))
         .map(|home| home.join("bin"));
-    path_dirs.iter().chain(cargo_bin.iter()).any(|d| same(d))
+    let path_dirs: Vec<PathBuf> = env
+        .get("PATH")
+        .map(|p| std::env::split_paths(p).collect())
+        .unwrap_or_default();
+    cargo_bin
+        .into_iter()
+        .chain(path_dirs)
+        .map(|dir| dir.join(PROGRAM))
+        .find(|candidate| candidate.is_file())
 }
 
 #[cfg(test)]
