@@ -250,3 +250,19 @@ fn a_copied_entry_point_links_with_zig() {
     run_ok(&mut cmd);
     assert_eq!(files_below(&root.join("target/lambda")), ["alpha/bootstrap"]);
 }
+
+#[test]
+fn cargo_lambda_build_defaults_are_cargo_lambdas() {
+    let (_temp, root) = tiny_copy();
+    let bin = installed(&[]);
+    let run = run_ok(&mut cargo_lambda_in(bin.path(), &root, &["build", "--print-config"]));
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    // cargo-lambda 1.9: cargo-zigbuild, binaries, the dev profile, the host's architecture on a
+    // Linux x86_64 or arm64 host.
+    assert_eq!(json["compiler"]["value"], "cargo-zigbuild");
+    assert_eq!(json["output_format"]["value"], serde_json::json!(["binary"]));
+    assert_eq!(json["profile"]["value"]["name"], "dev");
+    let host = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
+    assert_eq!(json["target"]["value"], serde_json::json!([host]));
+    assert!(!root.join("target/lambda").exists(), "--print-config builds nothing");
+}
