@@ -37,11 +37,7 @@ pub fn run(dirs: &[PathBuf], out: &Path, env: &EnvVars) -> Result<Manifest> {
     ));
     crate::output::text_to_stderr(&manifest.listing());
     if let Some(actions) = &actions {
-        let records = record::Records {
-            dir: out.to_path_buf(),
-            in_lambda_dir: true,
-        };
-        actions.report(out, &records, &manifest, &[], &[])?;
+        actions.report(out, &record::Records::in_lambda_dir(out), &manifest, &[], &[])?;
     }
     Ok(manifest)
 }
@@ -86,7 +82,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest> {
         )?);
     }
     let manifest = Manifest::of(merged.into_values().map(|s| s.record).collect());
-    staged.extend(record::stage(locked.path(), &manifest)?);
+    staged.extend(record::stage(
+        &record::Records::in_lambda_dir(locked.path()),
+        &manifest,
+    )?);
     lambda_dir::commit(staged)?;
     Ok(manifest)
 }

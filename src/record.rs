@@ -159,20 +159,37 @@ pub struct Records {
     pub dir: PathBuf,
     /// Whether that folder is the lambda dir itself.
     pub in_lambda_dir: bool,
+    /// The existing folder the records' folders are created below (the lambda dir, or the
+    /// cargo target dir), and the path from it: folders are made as real folders only, so a
+    /// symlink planted in the way is refused, never written through.
+    base: PathBuf,
+    below: Option<String>,
 }
 
 impl Records {
+    /// Records in the lambda dir `dir` itself.
+    pub fn in_lambda_dir(dir: &Path) -> Records {
+        Records {
+            dir: dir.to_path_buf(),
+            in_lambda_dir: true,
+            base: dir.to_path_buf(),
+            below: None,
+        }
+    }
+
     /// Where the records of a run planned as `plan`, started through `entry`, go.
     pub fn of(plan: &Plan, entry: EntryPoint) -> Records {
         match entry {
-            EntryPoint::LambdaBuild => Records {
-                dir: plan.lambda_dir.clone(),
-                in_lambda_dir: true,
-            },
-            EntryPoint::CargoLambda => Records {
-                dir: outside_dir(&plan.target_dir, &plan.lambda_dir),
-                in_lambda_dir: false,
-            },
+            EntryPoint::LambdaBuild => Records::in_lambda_dir(&plan.lambda_dir),
+            EntryPoint::CargoLambda => {
+                let below = outside_dir(&plan.lambda_dir);
+                Records {
+                    dir: plan.target_dir.join(&below),
+                    in_lambda_dir: false,
+                    base: plan.target_dir.clone(),
+                    below: Some(below),
+                }
+            }
         }
     }
 
@@ -185,11 +202,19 @@ impl Records {
     pub fn checksums(&self) -> PathBuf {
         self.dir.join(CHECKSUMS)
     }
+
+    /// A record's path relative to [`Records::base`].
+    fn relative(&self, name: &str) -> String {
+        match &self.below {
+            Some(below) => format!("{below}/{name}"),
+            None => name.to_owned(),
+        }
+    }
 }
 
-/// The records folder of `lambda_dir` under `target_dir`: named after the lambda dir, plus the
-/// start of the SHA-256 of its absolute path, so each lambda dir has its own.
-fn outside_dir(target_dir: &Path, lambda_dir: &Path) -> PathBuf {
+/// The records folder of `lambda_dir`, relative to the cargo target dir: named after the lambda
+/// dir, plus the start of the SHA-256 of its absolute path, so each lambda dir has its own.
+fn outside_dir(lambda_dir: &Path) -> String {
     use sha2::{Digest, Sha256};
     let absolute = std::path::absolute(lambda_dir).unwrap_or_else(|_| lambda_dir.to_path_buf());
     let digest = hex(&Sha256::digest(absolute.as_os_str().as_encoded_bytes()));
@@ -206,10 +231,7 @@ fn outside_dir(target_dir: &Path, lambda_dir: &Path) -> PathBuf {
             }
         })
         .collect();
-    target_dir
-        .join("lambda-build")
-        .join("records")
-        .join(format!("{name}-{}", &digest[..16]))
+    format!("lambda-build/records/{name}-{}", &digest[..16])
 }
 
 /// `SHA256SUMS` text: `<hex>  <path>` per artifact.
@@ -221,14 +243,19 @@ pub fn checksums(manifest: &Manifest) -> String {
         .collect()
 }
 
-/// `SHA256SUMS` and `manifest.json`, staged in `dir` (the lambda dir, or the [`Records`]
-/// folder, created here) to be committed after the artifacts they describe.
-pub fn stage(dir: &Path, manifest: &Manifest) -> anyhow::Result<Vec<Staged>> {
+/// `SHA256SUMS` and `manifest.json`, staged where `records` says to be committed after the
+/// artifacts they describe.
+pub fn stage(records: &Records, manifest: &Manifest) -> anyhow::Result<Vec<Staged>> {
     let json = serde_json::to_string_pretty(manifest).context("serializing the manifest")? + "\n";
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let base = &records.base;
     Ok(vec![
-        lambda_dir::stage(dir, CHECKSUMS, checksums(manifest).as_bytes(), 0o644)?,
-        lambda_dir::stage(dir, MANIFEST, json.as_bytes(), 0o644)?,
+        lambda_dir::stage(
+            base,
+            &records.relative(CHECKSUMS),
+            checksums(manifest).as_bytes(),
+            0o644,
+        )?,
+        lambda_dir::stage(base, &records.relative(MANIFEST), json.as_bytes(), 0o644)?,
     ])
 }
 

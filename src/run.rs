@@ -153,7 +153,7 @@ fn build(
     progress.phase(Phase::Record, &format!("SHA256SUMS and manifest.json{where_records}"));
     let manifest = record::manifest(plan, &packaged, &gated);
     // Every artifact and then the records, renamed into place together.
-    staged.extend(record::stage(&records.dir, &manifest)?);
+    staged.extend(record::stage(&records, &manifest)?);
     lambda_dir::commit(staged)?;
     drop(locked);
 

@@ -266,3 +266,30 @@ fn cargo_lambda_build_defaults_are_cargo_lambdas() {
     assert_eq!(json["target"]["value"], serde_json::json!([host]));
     assert!(!root.join("target/lambda").exists(), "--print-config builds nothing");
 }
+
+#[test]
+fn records_are_never_written_through_a_planted_symlink() {
+    let (temp, root) = tiny_copy();
+    let bin = installed(&[]);
+    let outside = temp.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(root.join("target")).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("target/lambda-build")).unwrap();
+    let args = [
+        "build",
+        "--bin",
+        "alpha",
+        "--compiler",
+        "cargo",
+        "--output-format",
+        "binary",
+    ];
+    let out = support::run(&mut cargo_lambda_in(bin.path(), &root, &args));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("is a symlink"), "{}", out.stderr);
+    assert!(files_below(&outside).is_empty(), "nothing written through the link");
+    assert!(
+        !root.join("target/lambda/alpha/bootstrap").exists(),
+        "all of a run's files or none"
+    );
+}
