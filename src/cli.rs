@@ -32,6 +32,8 @@ pub enum Invocation {
         /// Where the merged set goes.
         out: std::path::PathBuf,
     },
+    /// `lambda-build install-cargo-lambda [DIR]`: the `cargo-lambda` entry point.
+    InstallCargoLambda(crate::cargo_lambda::Install),
 }
 
 /// The name of the subcommand that joins shards.
@@ -128,7 +130,9 @@ pub fn command() -> Command {
                 .value_parser(clap::value_parser!(std::path::PathBuf))
                 .help("Where the merged artifacts, SHA256SUMS and manifest.json go"),
         );
-    cmd.subcommand(zig).subcommand(merge)
+    cmd.subcommand(zig)
+        .subcommand(merge)
+        .subcommand(crate::cargo_lambda::install_command())
 }
 
 fn arg_for(setting: &'static Setting) -> Arg {
@@ -173,6 +177,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>, env: &EnvVars) -> Result<
                 dirs: sub.get_many("dirs").into_iter().flatten().cloned().collect(),
                 out: sub.get_one("out").cloned().unwrap_or_default(),
             });
+        }
+        Some((crate::cargo_lambda::INSTALL_SUBCOMMAND, sub)) => {
+            return Ok(Invocation::InstallCargoLambda(
+                crate::cargo_lambda::Install::from_matches(sub),
+            ));
         }
         _ => {}
     }
@@ -236,7 +245,7 @@ mod tests {
             .map(OsString::from);
         match parse(args, &EnvVars::from_pairs(env.iter().copied())).unwrap() {
             Invocation::Build { inputs, .. } => inputs,
-            Invocation::Zig(_) | Invocation::Merge { .. } => panic!("not a build"),
+            _ => panic!("not a build"),
         }
     }
 

@@ -1,6 +1,6 @@
 //! Discovery: which binaries of the workspace are Lambda functions and extensions.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cargo_metadata::{DependencyKind, Metadata, Package};
 use serde::{Deserialize, Serialize};
@@ -52,13 +52,18 @@ pub struct Binary {
     pub package_dir: PathBuf,
 }
 
-/// `-p` and `--bin` narrowing.
+/// `-p` and `--bin` narrowing, and the manifest that picks the packages when none is named.
 #[derive(Clone, Debug, Default)]
 pub struct Selection<'a> {
     /// Package names.
     pub packages: &'a [String],
     /// Binary names.
     pub bins: &'a [String],
+    /// The Cargo.toml the run was pointed at (`--manifest-path`, or the one in the current
+    /// folder): a member's manifest selects that member, as it does for cargo.
+    pub manifest_path: Option<&'a Path>,
+    /// Every member, whatever the manifest (cargo's `--workspace`).
+    pub workspace: bool,
 }
 
 /// How a package relates to Lambda, from its dependencies and metadata.
@@ -88,7 +93,32 @@ pub fn detect(package: &Package) -> Option<(Kind, String)> {
     })
 }
 
-/// The binaries to build: every Lambda binary of the workspace members, or those named.
+/// The packages a run looks in when `-p` names none, as cargo picks them: the package whose
+/// Cargo.toml the run was pointed at (a member's manifest builds that member, not the whole
+/// workspace around it), else the workspace's default members (all members of a virtual
+/// workspace without `default-members`). `cargo metadata --no-deps` reports no resolve root,
+/// so the package is found by its manifest path.
+fn default_packages<'m>(metadata: &'m Metadata, selection: &Selection<'_>) -> Vec<&'m Package> {
+    let members = metadata.workspace_packages();
+    if selection.workspace {
+        return members;
+    }
+    let canonical = |path: &Path| path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    if let Some(manifest) = selection.manifest_path.map(canonical)
+        && let Some(package) = members
+            .iter()
+            .find(|p| canonical(p.manifest_path.as_std_path()) == manifest)
+    {
+        return vec![package];
+    }
+    if metadata.workspace_default_members.is_available() {
+        return metadata.workspace_default_packages();
+    }
+    members
+}
+
+/// The binaries to build: every Lambda binary of the packages cargo would build (see
+/// [`default_packages`]), or those named.
 pub fn discover(metadata: &Metadata, selection: &Selection<'_>) -> Result<Vec<Binary>> {
     let members = metadata.workspace_packages();
     for name in selection.packages {
@@ -100,8 +130,11 @@ pub fn discover(metadata: &Metadata, selection: &Selection<'_>) -> Result<Vec<Bi
             )));
         }
     }
-    let named_package =
-        |p: &Package| selection.packages.is_empty() || selection.packages.iter().any(|n| n == p.name.as_str());
+    let defaults = default_packages(metadata, selection);
+    let named_package = |p: &Package| match selection.packages.is_empty() {
+        true => defaults.iter().any(|d| d.id == p.id),
+        false => selection.packages.iter().any(|n| n == p.name.as_str()),
+    };
     let mut found = Vec::new();
     for package in members.iter().filter(|p| named_package(p)) {
         let detected = detect(package);
@@ -152,8 +185,17 @@ pub fn discover(metadata: &Metadata, selection: &Selection<'_>) -> Result<Vec<Bi
         }
     }
     if found.is_empty() {
+        let scope = match (selection.packages.is_empty(), defaults.as_slice()) {
+            (true, [one]) if defaults.len() < members.len() => {
+                format!(
+                    "package {} (the manifest path's package, as cargo selects it)",
+                    one.name
+                )
+            }
+            _ => "workspace members".to_owned(),
+        };
         return Err(Error::usage(format!(
-            "no Lambda functions or extensions found in {}: looked for binaries in workspace members that depend on lambda_runtime, lambda_http or lambda-extension, or set extension = true in [package.metadata.lambda.build]; name other binaries with --bin or --package",
+            "no Lambda functions or extensions found in {}: looked for binaries in {scope} that depend on lambda_runtime, lambda_http or lambda-extension, or set extension = true in [package.metadata.lambda.build]; name other binaries with --bin or --package",
             metadata.workspace_root
         )));
     }

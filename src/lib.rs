@@ -6,12 +6,14 @@
 //! [`gate`] (will each binary start on its Lambda runtime?) → [`package`] (reproducible zips,
 //! staged) → [`record`] (SHA256SUMS, manifest.json) → [`lambda_dir`] (all of a run's files
 //! renamed into place at once, one writer at a time).
-//! [`run`] strings them together; `main` only parses and maps errors to exit codes.
+//! [`run`] strings them together; `main` only parses and maps errors to exit codes, and
+//! [`cargo_lambda`] reads `cargo lambda build` command lines when the binary runs as `cargo-lambda`.
 //! Everything printed goes through [`output`], every child waited on through [`process`].
 
 // A failed write must end the run with an error, not the panic `println!` gives: use `output`.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod cargo_lambda;
 pub mod ci;
 pub mod cli;
 pub mod compile;
@@ -38,4 +40,4 @@ pub mod tuning;
 pub mod upload;
 
 pub use error::{Error, Result};
-pub use run::{Outcome, run};
+pub use run::{Outcome, run, run_as};

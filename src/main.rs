@@ -1,8 +1,11 @@
-//! The `lambda-build` binary: parse, run, map the error to the contract's exit code.
+//! The `lambda-build` binary: parse, run, map the error to the contract's exit code. Run as
+//! `ar` it is cargo-zigbuild's archiver; run as `cargo-lambda` it serves `cargo lambda build`.
 
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::ExitCode;
 
+use lambda_build::cargo_lambda::{self, EntryPoint, Request};
 use lambda_build::cli::{self, EnvVars, Invocation};
 use lambda_build::output;
 
@@ -19,24 +22,51 @@ fn main() -> ExitCode {
         };
         return exit(zig.execute().map_err(lambda_build::Error::Failed));
     }
+    if cargo_lambda::invoked_as(&program) {
+        return match cargo_lambda::request(args) {
+            Err(err) => exit(Err(err)),
+            Ok(Request::Version) => exit(output::stdout_line(&cargo_lambda::version_line())),
+            Ok(Request::Help) => exit(output::stdout_line(&cargo_lambda::help())),
+            Ok(Request::LambdaBuild(argv)) => dispatch(argv, EntryPoint::LambdaBuild),
+            Ok(Request::Build(argv)) => dispatch(argv, EntryPoint::CargoLambda),
+        };
+    }
+    dispatch(std::env::args_os().collect(), EntryPoint::LambdaBuild)
+}
+
+/// Parses lambda-build's command line and runs what it asks for; `entry` is how the binary was
+/// started (through `cargo lambda build`, only a build is accepted).
+fn dispatch(argv: Vec<OsString>, entry: EntryPoint) -> ExitCode {
     let env = EnvVars::from_process();
-    let invocation = match cli::parse(std::env::args_os(), &env) {
+    let invocation = match cli::parse(argv, &env) {
         Ok(invocation) => invocation,
         Err(err) => return clap_exit(&err),
     };
     match invocation {
-        Invocation::Zig(zig) => exit(zig.execute().map_err(lambda_build::Error::Failed)),
-        Invocation::Merge { dirs, out } => {
-            init_logging(0, &env);
-            exit(lambda_build::merge::run(&dirs, &out, &env).map(drop))
-        }
         Invocation::Build { inputs, verbosity } => {
             init_logging(verbosity, &env);
             let cwd = match std::env::current_dir() {
                 Ok(cwd) => cwd,
                 Err(err) => return exit(Err(lambda_build::Error::Failed(err.into()))),
             };
-            exit(lambda_build::run(&inputs, &env, &cwd).map(drop))
+            exit(lambda_build::run_as(&inputs, &env, &cwd, entry).map(drop))
+        }
+        _ if entry == EntryPoint::CargoLambda => exit(Err(lambda_build::Error::usage(
+            "cargo lambda build takes no subcommand; accepted: build options only (see cargo lambda build --help)",
+        ))),
+        Invocation::Zig(zig) => exit(zig.execute().map_err(lambda_build::Error::Failed)),
+        Invocation::Merge { dirs, out } => {
+            init_logging(0, &env);
+            exit(lambda_build::merge::run(&dirs, &out, &env).map(drop))
+        }
+        Invocation::InstallCargoLambda(request) => {
+            init_logging(0, &env);
+            exit(cargo_lambda::install(&request, &env).map(|dest| {
+                output::line(format!(
+                    "installed {}: `cargo lambda build` now runs lambda-build",
+                    dest.display()
+                ))
+            }))
         }
     }
 }

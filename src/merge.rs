@@ -47,7 +47,7 @@ pub fn run(dirs: &[PathBuf], out: &Path, env: &EnvVars) -> Result<Manifest> {
     ));
     crate::output::text_to_stderr(&manifest.listing());
     if let Some(actions) = &actions {
-        actions.report(out, &manifest, &[], &[])?;
+        actions.report(out, &record::Records::in_lambda_dir(out), &manifest, &[], &[])?;
     }
     Ok(manifest)
 }
@@ -84,7 +84,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest> {
         )?);
     }
     let manifest = Manifest::of(merged.into_values().map(|s| s.record).collect());
-    staged.extend(record::stage(locked.path(), &manifest)?);
+    staged.extend(record::stage(
+        &record::Records::in_lambda_dir(locked.path()),
+        &manifest,
+    )?);
     lambda_dir::commit(staged)?;
     Ok(manifest)
 }

@@ -154,6 +154,8 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
     let selection = Selection {
         packages: &run.package.value,
         bins: &run.bin.value,
+        manifest_path: Some(&run.manifest_path.value),
+        workspace: false,
     };
     let mut discovered = discover::discover(&metadata, &selection)?;
     discovered.retain(|b| !run.exclude.value.contains(&b.package));

@@ -1,13 +1,15 @@
 //! Records of a run, written last: `SHA256SUMS` (`sha256sum -c` format) and `manifest.json`
-//! (with Lambda's base64 `CodeSha256`), both listing only what this run built.
+//! (with Lambda's base64 `CodeSha256`), both listing only what this run built. They live in the
+//! lambda dir, except through the cargo-lambda entry point ([`Records`]).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use crate::cargo_lambda::EntryPoint;
 use crate::config::Source;
 use crate::discover::Kind;
 use crate::error::{Error, Result};
@@ -148,6 +150,97 @@ impl Manifest {
     }
 }
 
+/// Where a run's records live: the lambda dir, or, through the cargo-lambda entry point,
+/// `<cargo target dir>/lambda-build/records/<lambda dir name>-<digest of its path>/`.
+///
+/// Why not the lambda dir there: SAM copies `target/lambda/<bin>/bootstrap` and, without a
+/// `Binary`, wants exactly one entry in `target/lambda`; cargo-lambda-cdk ships its whole
+/// `--lambda-dir` as the function's code. Records there would be extra entries, or files in the
+/// function. The cargo target dir is build output already (cargo writes there for the same
+/// build, so nothing is written outside what the user pointed at), it is where someone debugging
+/// a `sam build` looks, and one folder per lambda dir keeps two lambda dirs' records apart. The
+/// paths inside stay relative to the lambda dir: `cd <lambda dir> && sha256sum -c <records>/SHA256SUMS`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Records {
+    /// The folder holding `SHA256SUMS` and `manifest.json`.
+    pub dir: PathBuf,
+    /// Whether that folder is the lambda dir itself.
+    pub in_lambda_dir: bool,
+    /// The existing folder the records' folders are created below (the lambda dir, or the
+    /// cargo target dir), and the path from it: folders are made as real folders only, so a
+    /// symlink planted in the way is refused, never written through.
+    base: PathBuf,
+    below: Option<String>,
+}
+
+impl Records {
+    /// Records in the lambda dir `dir` itself.
+    pub fn in_lambda_dir(dir: &Path) -> Records {
+        Records {
+            dir: dir.to_path_buf(),
+            in_lambda_dir: true,
+            base: dir.to_path_buf(),
+            below: None,
+        }
+    }
+
+    /// Where the records of a run planned as `plan`, started through `entry`, go.
+    pub fn of(plan: &Plan, entry: EntryPoint) -> Records {
+        match entry {
+            EntryPoint::LambdaBuild => Records::in_lambda_dir(&plan.lambda_dir),
+            EntryPoint::CargoLambda => {
+                let below = outside_dir(&plan.lambda_dir);
+                Records {
+                    dir: plan.target_dir.join(&below),
+                    in_lambda_dir: false,
+                    base: plan.target_dir.clone(),
+                    below: Some(below),
+                }
+            }
+        }
+    }
+
+    /// The `manifest.json` path.
+    pub fn manifest(&self) -> PathBuf {
+        self.dir.join(MANIFEST)
+    }
+
+    /// The `SHA256SUMS` path.
+    pub fn checksums(&self) -> PathBuf {
+        self.dir.join(CHECKSUMS)
+    }
+
+    /// A record's path relative to [`Records::base`].
+    fn relative(&self, name: &str) -> String {
+        match &self.below {
+            Some(below) => format!("{below}/{name}"),
+            None => name.to_owned(),
+        }
+    }
+}
+
+/// The records folder of `lambda_dir`, relative to the cargo target dir: named after the lambda
+/// dir, plus the start of the SHA-256 of its absolute path, so each lambda dir has its own.
+fn outside_dir(lambda_dir: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let absolute = std::path::absolute(lambda_dir).unwrap_or_else(|_| lambda_dir.to_path_buf());
+    let digest = hex(&Sha256::digest(absolute.as_os_str().as_encoded_bytes()));
+    let name: String = absolute
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("lambda-build/records/{name}-{}", &digest[..16])
+}
+
 /// `SHA256SUMS` text: `<hex>  <path>` per artifact.
 pub fn checksums(manifest: &Manifest) -> String {
     manifest
@@ -157,23 +250,30 @@ pub fn checksums(manifest: &Manifest) -> String {
         .collect()
 }
 
-/// `SHA256SUMS` and `manifest.json`, staged in the lambda dir to be committed after the
+/// `SHA256SUMS` and `manifest.json`, staged where `records` says to be committed after the
 /// artifacts they describe.
-pub fn stage(lambda_dir: &Path, manifest: &Manifest) -> anyhow::Result<Vec<Staged>> {
+pub fn stage(records: &Records, manifest: &Manifest) -> anyhow::Result<Vec<Staged>> {
     let json = serde_json::to_string_pretty(manifest).context("serializing the manifest")? + "\n";
+    let base = &records.base;
     Ok(vec![
-        lambda_dir::stage(lambda_dir, CHECKSUMS, checksums(manifest).as_bytes(), 0o644)?,
-        lambda_dir::stage(lambda_dir, MANIFEST, json.as_bytes(), 0o644)?,
+        lambda_dir::stage(
+            base,
+            &records.relative(CHECKSUMS),
+            checksums(manifest).as_bytes(),
+            0o644,
+        )?,
+        lambda_dir::stage(base, &records.relative(MANIFEST), json.as_bytes(), 0o644)?,
     ])
 }
 
 /// The largest `manifest.json` read back (a manifest of thousands of artifacts is far smaller).
 const MANIFEST_LIMIT: u64 = 64 << 20;
 
-/// The manifest an earlier lambda-build run left in the lambda dir: `None` when there is none,
-/// or when the file there is not one lambda-build wrote (not a regular file, not its JSON).
-pub fn previous_manifest(lambda_dir: &Path) -> Option<Manifest> {
-    let bytes = files::read_regular(&lambda_dir.join(MANIFEST), Links::Refuse, MANIFEST_LIMIT).ok()?;
+/// The manifest an earlier lambda-build run left in `dir` (the lambda dir, or its [`Records`]
+/// folder): `None` when there is none, or when the file there is not one lambda-build wrote
+/// (not a regular file, not its JSON).
+pub fn previous_manifest(dir: &Path) -> Option<Manifest> {
+    let bytes = files::read_regular(&dir.join(MANIFEST), Links::Refuse, MANIFEST_LIMIT).ok()?;
     let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
     (manifest.tool.name == env!("CARGO_PKG_NAME")).then_some(manifest)
 }
@@ -210,30 +310,52 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// What a run may do with files in the lambda dir that no manifest of lambda-build's lists.
+#[derive(Clone, Copy, Debug)]
+pub enum Others<'a> {
+    /// A lambda dir the user named (`from` this input): they are someone else's; refuse.
+    Refuse(&'a Source),
+    /// The default lambda dir inside cargo's target dir, build output like the rest of it,
+    /// where `cargo lambda build` writes the same paths: replace them, and say so.
+    Replace,
+    /// The cargo-lambda entry point: replace them and say so, and also replace an earlier run's
+    /// build for another arch, as cargo-lambda does. SAM builds every function of a template
+    /// into the same `target/lambda` and copies each out right after its build, and CDK points
+    /// `--lambda-dir` at its own asset folders: both rely on cargo-lambda overwriting.
+    Clobber,
+}
+
 /// Checks what a run would replace in the lambda dir, before anything compiles and again under
 /// the lambda dir's lock:
-/// - an artifact an earlier run built for another target is never overwritten (with one target
-///   the layout has no arch folder, so an x86_64 and an arm64 run share paths);
+/// - an artifact an earlier run built for another target is not overwritten (with one target
+///   the layout has no arch folder, so an x86_64 and an arm64 run share paths), except through
+///   the cargo-lambda entry point ([`Others::Clobber`]), which warns;
 /// - a symlink, folder or special file where the run writes (or in the folders above) is refused,
 ///   so nothing is written outside the lambda dir or through someone else's link;
-/// - a folder without a lambda-build `manifest.json` is not one lambda-build wrote, so a regular
-///   file there where the run writes is someone else's: with `foreign` = `Some(source)` (a lambda
-///   dir the user named) that is a usage error naming the input; with `None` (the default dir
-///   inside cargo's target dir, build output like the rest of it, where `cargo lambda build`
-///   writes the same paths) it is replaced, and the warnings say so. A folder with one is
-///   lambda-build's, including the files of earlier runs its latest manifest no longer lists
-///   (records list only what the latest run built).
-pub fn check_previous(plan: &Plan, previous: Option<&Manifest>, foreign: Option<&Source>) -> Result<Vec<String>> {
+/// - without a lambda-build `manifest.json` in `records.dir` the lambda dir is not one
+///   lambda-build wrote, so a regular file there where the run writes is someone else's: what
+///   happens to it is `others`. With one, the folder is lambda-build's, including the files of
+///   earlier runs its latest manifest no longer lists (records list only what the latest run
+///   built). The records' own paths are checked only when they live in the lambda dir.
+pub fn check_previous(
+    plan: &Plan,
+    previous: Option<&Manifest>,
+    records: &Records,
+    others: Others<'_>,
+) -> Result<Vec<String>> {
     let by_path: BTreeMap<&str, &Record> = previous
         .map(|p| p.artifacts.iter().map(|r| (r.path.as_str(), r)).collect())
         .unwrap_or_default();
     let dir = &plan.lambda_dir;
     let mut theirs = Vec::new();
+    let mut warnings = Vec::new();
     let outputs = plan
         .artifacts
         .iter()
         .flat_map(|a| a.outputs.iter().map(move |o| (o.path.as_str(), Some(a))));
-    for (path, artifact) in outputs.chain([(CHECKSUMS, None), (MANIFEST, None)]) {
+    let own_records = [(CHECKSUMS, None), (MANIFEST, None)];
+    let own_records = own_records.iter().copied().filter(|_| records.in_lambda_dir);
+    for (path, artifact) in outputs.chain(own_records) {
         if existing(dir, path)? == Existing::Nothing {
             continue;
         }
@@ -244,28 +366,38 @@ pub fn check_previous(plan: &Plan, previous: Option<&Manifest>, foreign: Option<
         let (Some(artifact), Some(old)) = (artifact, by_path.get(path)) else {
             continue;
         };
-        if old.arch != artifact.target.arch.lambda_name() {
-            return Err(Error::usage(format!(
-                "{} holds the {} build from an earlier run and this {} build would overwrite it; build both targets in one run (--x86-64 --arm64, which puts each under its arch folder) or use another --lambda-dir",
-                dir.join(path).display(),
-                old.arch,
-                artifact.target.arch.lambda_name()
-            )));
+        let arch = artifact.target.arch.lambda_name();
+        if old.arch == arch {
+            continue;
         }
+        let target = dir.join(path);
+        if let Others::Clobber = others {
+            warnings.push(format!(
+                "replacing {} (the {} build of an earlier run) with this {arch} build, as cargo-lambda does",
+                target.display(),
+                old.arch
+            ));
+            continue;
+        }
+        return Err(Error::usage(format!(
+            "{} holds the {} build from an earlier run and this {arch} build would overwrite it; build both targets in one run (--x86-64 --arm64, which puts each under its arch folder) or use another --lambda-dir",
+            target.display(),
+            old.arch,
+        )));
     }
     let Some((first, rest)) = theirs.split_first() else {
-        return Ok(Vec::new());
+        return Ok(warnings);
     };
     let more = match rest.len() {
         0 => String::new(),
         n => format!(" and {n} more"),
     };
-    match foreign {
-        Some(source) => Err(Error::usage(format!(
+    match others {
+        Others::Refuse(source) => Err(Error::usage(format!(
             "lambda dir {} (from {source}) holds {first}{more}, but has no manifest.json of lambda-build's, so they are not files lambda-build wrote; accepted: an empty or new folder, or one an earlier lambda-build run wrote (remove those files or choose another --lambda-dir)",
             dir.display()
         ))),
-        None => Ok(theirs
+        Others::Replace | Others::Clobber => Ok(theirs
             .iter()
             .map(|path| {
                 format!(
@@ -273,6 +405,7 @@ pub fn check_previous(plan: &Plan, previous: Option<&Manifest>, foreign: Option<
                     dir.join(path).display()
                 )
             })
+            .chain(warnings)
             .collect()),
     }
 }

@@ -3,13 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cargo_lambda::EntryPoint;
 use crate::cli::{EnvVars, Inputs};
 use crate::config::{CompilerKind, Target};
 use crate::error::{Error, Result};
 use crate::plan;
 use crate::prepare::{Resolved, needs_zig, resolve, zig_wanted};
 use crate::progress::{Phase, Progress, human_duration};
-use crate::record::{self, Manifest};
+use crate::record::{self, Manifest, Others, Records};
 use crate::{ci, compile, gate, lambda_dir, output, package, print_config, toolchain, upload};
 
 /// What a finished run produced.
@@ -19,15 +20,22 @@ pub enum Outcome {
     PrintedConfig(serde_json::Value),
     /// `--toolchain-only`: the toolchain that was found or provisioned.
     ToolchainReady(Toolchain),
-    /// A build: the manifest written to the lambda dir.
+    /// A build: the manifest written to the lambda dir (or, through the cargo-lambda entry
+    /// point, to its records folder).
     Built { lambda_dir: PathBuf, manifest: Manifest },
 }
 
 /// Runs lambda-build with the given inputs.
 pub fn run(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Outcome> {
+    run_as(inputs, env, cwd, EntryPoint::LambdaBuild)
+}
+
+/// Runs lambda-build with the given inputs, started through `entry` (see [`EntryPoint`]: where
+/// the records go, what happens to files already in the lambda dir).
+pub fn run_as(inputs: &Inputs, env: &EnvVars, cwd: &Path, entry: EntryPoint) -> Result<Outcome> {
     let actions = ci::Actions::start(env, cwd);
     let progress = Progress::new(actions.is_some());
-    let result = build(inputs, env, cwd, &progress, actions.as_ref());
+    let result = build(inputs, env, cwd, entry, &progress, actions.as_ref());
     progress.end();
     if let (Err(err), Some(actions)) = (&result, &actions) {
         actions.annotate(&ci::commands::Annotation {
@@ -43,6 +51,7 @@ fn build(
     inputs: &Inputs,
     env: &EnvVars,
     cwd: &Path,
+    entry: EntryPoint,
     progress: &Progress,
     actions: Option<&ci::Actions>,
 ) -> Result<Outcome> {
@@ -58,16 +67,16 @@ fn build(
     }
     let plan = &resolved.plan;
     let stamp = zip_stamp(env)?;
-    let foreign = resolved
-        .run
-        .lambda_dir
-        .value
-        .as_ref()
-        .map(|_| &resolved.run.lambda_dir.source);
+    let records = Records::of(plan, entry);
+    let others = match (entry, &resolved.run.lambda_dir.value) {
+        (EntryPoint::CargoLambda, _) => Others::Clobber,
+        (EntryPoint::LambdaBuild, Some(_)) => Others::Refuse(&resolved.run.lambda_dir.source),
+        (EntryPoint::LambdaBuild, None) => Others::Replace,
+    };
     let replaced = {
         // Under the lock when the folder exists, so a run committing there is not caught halfway.
         let _locked = lambda_dir::lock_existing(&plan.lambda_dir)?;
-        record::check_previous(plan, record::previous_manifest(&plan.lambda_dir).as_ref(), foreign)?
+        record::check_previous(plan, record::previous_manifest(&records.dir).as_ref(), &records, others)?
     };
 
     let toolchain = provision(&resolved, env, cwd, progress)?;
@@ -121,8 +130,8 @@ fn build(
         ))
     })?;
     // Read again under the lock: another run may have changed the folder while this one compiled.
-    let previous = record::previous_manifest(&plan.lambda_dir);
-    record::check_previous(plan, previous.as_ref(), foreign)?;
+    let previous = record::previous_manifest(&records.dir);
+    record::check_previous(plan, previous.as_ref(), &records, others)?;
     for warning in &replaced {
         warn(actions, "lambda dir", warning);
     }
@@ -134,10 +143,17 @@ fn build(
     steps.finish();
     let warnings = package::size_warnings(&packaged);
 
-    progress.phase(Phase::Record, "SHA256SUMS and manifest.json");
+    let where_records = match records.in_lambda_dir {
+        true => String::new(),
+        false => format!(
+            " in {} (the cargo-lambda entry point keeps them out of the lambda dir)",
+            records.dir.display()
+        ),
+    };
+    progress.phase(Phase::Record, &format!("SHA256SUMS and manifest.json{where_records}"));
     let manifest = record::manifest(plan, &packaged, &gated);
     // Every artifact and then the records, renamed into place together.
-    staged.extend(record::stage(&plan.lambda_dir, &manifest)?);
+    staged.extend(record::stage(&records, &manifest)?);
     lambda_dir::commit(staged)?;
     drop(locked);
 
@@ -161,12 +177,18 @@ fn build(
         warn(actions, "Lambda size limit", warning);
     }
     let published = match &resolved.upload {
-        Some(release) => Some(publish(release, &plan.lambda_dir, &manifest, progress)?),
+        Some(release) => Some(publish(release, &plan.lambda_dir, &records, &manifest, progress)?),
         None => None,
     };
     if let Some(actions) = actions {
         // Phase times again, so an upload's time is in the summary too.
-        actions.report(&plan.lambda_dir, &manifest, &progress.phase_times(), &warnings)?;
+        actions.report(
+            &plan.lambda_dir,
+            &records,
+            &manifest,
+            &progress.phase_times(),
+            &warnings,
+        )?;
         if let Some(published) = &published {
             actions.report_release(published)?;
         }
@@ -181,6 +203,7 @@ fn build(
 fn publish(
     release: &upload::Release,
     lambda_dir: &Path,
+    records: &Records,
     manifest: &Manifest,
     progress: &Progress,
 ) -> Result<upload::github::Outcome> {
@@ -191,7 +214,7 @@ fn publish(
             release.tag, release.owner, release.repo, release.api
         ),
     );
-    let assets = upload::assets::assets(lambda_dir, manifest)?;
+    let assets = upload::assets::assets(lambda_dir, &records.manifest(), manifest)?;
     let outcome = upload::github::publish(release, &assets)?;
     for asset in &outcome.assets {
         progress.note(&format!("{} {}", asset.action.as_str(), asset.name));

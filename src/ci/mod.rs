@@ -80,6 +80,7 @@ impl Actions {
     pub fn report(
         &self,
         lambda_dir: &Path,
+        records: &record::Records,
         manifest: &Manifest,
         phases: &[(String, Duration)],
         warnings: &[String],
@@ -90,8 +91,8 @@ impl Actions {
                 path,
                 &[
                     ("artifacts", artifacts),
-                    ("manifest", lambda_dir.join(record::MANIFEST).display().to_string()),
-                    ("checksums", lambda_dir.join(record::CHECKSUMS).display().to_string()),
+                    ("manifest", records.manifest().display().to_string()),
+                    ("checksums", records.checksums().display().to_string()),
                     ("lambda-dir", lambda_dir.display().to_string()),
                 ],
             )?;

@@ -37,8 +37,9 @@ pub fn asset_name(name: &str, arch: &str, format: &str) -> String {
 }
 
 /// Every asset of the build in `lambda_dir`, artifacts first, then `SHA256SUMS` and
-/// `manifest.json`. Each artifact is checked against the manifest as it is read.
-pub fn assets(lambda_dir: &Path, manifest: &Manifest) -> anyhow::Result<Vec<Asset>> {
+/// `manifest.json` (the file at `manifest_path`, as written). Each artifact is checked against
+/// the manifest as it is read.
+pub fn assets(lambda_dir: &Path, manifest_path: &Path, manifest: &Manifest) -> anyhow::Result<Vec<Asset>> {
     let mut names = BTreeSet::new();
     let mut assets = Vec::new();
     for r in &manifest.artifacts {
@@ -61,9 +62,8 @@ pub fn assets(lambda_dir: &Path, manifest: &Manifest) -> anyhow::Result<Vec<Asse
     }
     let sums: String = assets.iter().map(|a| format!("{}  {}\n", a.sha256, a.name)).collect();
     assets.push(Asset::new(record::CHECKSUMS.into(), sums.into_bytes()));
-    let manifest_path = lambda_dir.join(record::MANIFEST);
     let manifest_bytes =
-        std::fs::read(&manifest_path).with_context(|| format!("reading {}", manifest_path.display()))?;
+        std::fs::read(manifest_path).with_context(|| format!("reading {}", manifest_path.display()))?;
     assets.push(Asset::new(record::MANIFEST.into(), manifest_bytes));
     Ok(assets)
 }
