@@ -155,7 +155,7 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         packages: &run.package.value,
         bins: &run.bin.value,
         manifest_path: Some(&run.manifest_path.value),
-        workspace: false,
+        workspace: run.workspace.value,
     };
     let mut discovered = discover::discover(&metadata, &selection)?;
     discovered.retain(|b| !run.exclude.value.contains(&b.package));

@@ -55,53 +55,6 @@ pub fn records_dir(target: &Path) -> PathBuf {
     dirs[0].clone()
 }
 
-/// Every file below `dir`, relative, sorted.
-pub fn files_below(dir: &Path) -> Vec<String> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(base, &path, out);
-            } else {
-                out.push(path.strip_prefix(base).unwrap().display().to_string());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
-
-/// Runs a tool that drives lambda-build (sam, cdk) to completion, stopping it after `limit` so a
-/// stuck tool fails the test instead of hanging the suite.
-pub fn run_bounded(cmd: &mut Command, limit: std::time::Duration) -> crate::support::Run {
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the tool");
-    let id = child.id();
-    let (done, waiting) = std::sync::mpsc::channel();
-    let waiter = std::thread::spawn(move || {
-        let out = child.wait_with_output();
-        let _ = done.send(());
-        out
-    });
-    if waiting.recv_timeout(limit).is_err() {
-        // Only the child this test started, by its id.
-        let _ = Command::new("kill").arg("-KILL").arg(id.to_string()).status();
-        panic!("the tool did not finish within {limit:?}");
-    }
-    let out = waiter.join().unwrap().expect("wait for the tool");
-    crate::support::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// A program pip installed, from Python's scripts folder, so it runs without a pyenv shim (a
 /// shim puts that folder, where pip's real `cargo-lambda` lives, first on the tool's PATH).
 pub fn python_script(name: &str) -> Option<PathBuf> {

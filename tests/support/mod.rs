@@ -167,24 +167,29 @@ pub fn run_at_once(commands: Vec<Command>) -> Vec<Run> {
 }
 
 /// Runs a command that must end by itself: one still going after `limit` is killed and fails the
-/// test, so a hang never blocks the suite.
+/// test, so a hang never blocks the suite. Its output is read while it runs (a chatty tool would
+/// otherwise block on a full pipe).
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Run {
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let mut child = cmd
+    let child = cmd
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("starting {program}: {e}"));
-    let deadline = Instant::now() + limit;
-    while child.try_wait().expect("child status").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{program} did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    let id = child.id();
+    let (done, waiting) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let out = child.wait_with_output();
+        let _ = done.send(());
+        out
+    });
+    if waiting.recv_timeout(limit).is_err() {
+        // Only the child this test started, by its id.
+        let _ = Command::new("kill").arg("-KILL").arg(id.to_string()).status();
+        panic!("{program} did not finish within {limit:?}");
     }
-    let out = child.wait_with_output().expect("child output");
+    let out = waiter.join().unwrap().expect("child output");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
