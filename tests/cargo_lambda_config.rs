@@ -9,30 +9,13 @@ mod support;
 
 use std::path::Path;
 
-use support::{copy_tree, fixture, lambda_build, run, run_ok, tiny};
+use support::{append, copy_tree, fixture, lambda_build, print_config, run, tiny};
 
 /// A copy of a fixture to edit.
 fn copy(from: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_tree(from, dir.path());
     dir
-}
-
-fn append(dir: &Path, file: &str, text: &str) {
-    let path = dir.join(file);
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
-    std::fs::write(&path, format!("{old}\n{text}\n")).unwrap();
-}
-
-fn print_config(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (support::Run, serde_json::Value) {
-    let run = run_ok(
-        lambda_build(dir)
-            .arg("--print-config")
-            .args(args)
-            .envs(env.iter().copied()),
-    );
-    let json = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout));
-    (run, json)
 }
 
 /// A binary's resolved value of `key`: its per-binary entry, else its package's, else the

@@ -16,28 +16,6 @@ fn workspace() -> tempfile::TempDir {
     dir
 }
 
-/// Appends TOML to a file of the copy.
-fn append(dir: &Path, file: &str, toml: &str) {
-    let path = dir.join(file);
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    text.push('\n');
-    text.push_str(toml);
-    std::fs::write(&path, text).unwrap();
-}
-
-/// `--print-config` in `dir` with extra args and env; asserts success and returns the run and
-/// the JSON on stdout.
-fn print_config(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Run, serde_json::Value) {
-    let run = run_ok(
-        lambda_build(dir)
-            .arg("--print-config")
-            .args(args)
-            .envs(env.iter().copied()),
-    );
-    let json = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout));
-    (run, json)
-}
-
 /// Runs in `dir` and asserts exit 2 with exactly one `error:` line holding every needle.
 fn refused(dir: &Path, args: &[&str], env: &[(&str, &str)], needles: &[&str]) {
     let run = run(lambda_build(dir).args(args).envs(env.iter().copied()));

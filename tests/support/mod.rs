@@ -238,6 +238,26 @@ pub fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// `--print-config` in `dir` with extra args and env; asserts success and returns the run and
+/// the JSON on stdout.
+pub fn print_config(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Run, serde_json::Value) {
+    let run = run_ok(
+        lambda_build(dir)
+            .arg("--print-config")
+            .args(args)
+            .envs(env.iter().copied()),
+    );
+    let json = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout));
+    (run, json)
+}
+
+/// Appends `text` (TOML, usually) as new lines to `dir/file`, creating it if needed.
+pub fn append(dir: &Path, file: &str, text: &str) {
+    let path = dir.join(file);
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, format!("{old}\n{text}\n")).unwrap();
+}
+
 /// Runs and asserts success, showing the output when it fails.
 pub fn run_ok(cmd: &mut Command) -> Run {
     let r = run(cmd);
