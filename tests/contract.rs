@@ -9,7 +9,7 @@ use serde_yaml::Value;
 /// Settings that are deliberately not Action inputs: they make no sense in a workflow step.
 const CLI_ONLY: &[&str] = &["print-config", "toolchain-only"];
 /// Action inputs that are not settings of the binary.
-const ACTION_ONLY: &[&str] = &["github-token", "version", "upload-artifact"];
+const ACTION_ONLY: &[&str] = &["github-token", "version", "upload-artifact", "cache", "attest"];
 const OUTPUTS: &[&str] = &[
     "artifacts",
     "manifest",
@@ -17,6 +17,7 @@ const OUTPUTS: &[&str] = &[
     "lambda-dir",
     "release-url",
     "assets",
+    "attestation-url",
 ];
 
 fn action() -> Value {
@@ -97,9 +98,11 @@ fn the_outputs_are_the_ones_the_binary_writes() {
     let expected: BTreeSet<String> = OUTPUTS.iter().map(|s| s.to_string()).collect();
     assert_eq!(outputs, expected);
     for output in OUTPUTS {
+        // The attestation comes from the attest step, everything else from the binary.
+        let step = if *output == "attestation-url" { "attest" } else { "build" };
         assert_eq!(
             action["outputs"][*output]["value"],
-            format!("${{{{ steps.build.outputs.{output} }}}}")
+            format!("${{{{ steps.{step}.outputs.{output} }}}}")
         );
     }
 }
@@ -133,6 +136,21 @@ fn the_readme_inputs_table_lists_exactly_the_flags() {
             help.contains(&format!("--{}", setting.name)),
             "--help lacks --{}",
             setting.name
+        );
+    }
+}
+
+#[test]
+fn every_action_the_action_uses_is_pinned_by_commit_sha() {
+    let action = action();
+    let steps = action["runs"]["steps"].as_sequence().unwrap();
+    let uses: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
+    assert!(uses.len() >= 3, "{uses:?}");
+    for reference in uses {
+        let (_, sha) = reference.split_once('@').expect("owner/name@ref");
+        assert!(
+            sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit()),
+            "{reference} is not pinned by a full commit SHA"
         );
     }
 }
