@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::support::http::{Reply, Server};
 
 /// The repository the fake releases belong to.
-pub const REPOSITORY: &str = "octo/lambda-build";
+pub const REPOSITORY: &str = "org/lambda-build";
 
 /// This machine's platform in the release's asset names, as scripts/install.sh picks it.
 pub fn platform() -> String {
