@@ -311,10 +311,14 @@ jobs:
         cmd.env("ACT_DISABLE_VERSION_CHECK", "1");
         cmd.env("PATH", format!("{}:{}", self.shims.display(), std::env::var("PATH").unwrap()));
         let out = run(&mut cmd);
+        // act prints the job's log on stdout and its own errors on stderr: keep both together.
+        let log = format!("{}\n{}", out.stdout, out.stderr);
+        // Every action resolved to a local folder: act never went to GitHub for one.
+        assert!(!log.contains("not matched"), "an action was fetched from the network:\n{log}");
+        assert!(log.contains("LocalRepositoryCache matched https://github.com/org/lambda-build"), "{log}");
         Run {
             code: out.code,
-            // act prints the job's log on stdout and its own errors on stderr: keep both together.
-            stdout: format!("{}\n{}", out.stdout, out.stderr),
+            stdout: log,
             stderr: String::new(),
         }
     }
