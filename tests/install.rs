@@ -120,7 +120,11 @@ fn an_exact_tag_installs_that_release_and_caches_it() {
     let work = tempfile::tempdir().unwrap();
     let server = release(work.path(), "v9.9.9");
     let out = run_ok(&mut installer(work.path(), &server.url, "v9.9.9"));
-    assert!(out.stderr.contains("installed in "), "the install time is reported: {}", out.stderr);
+    assert!(
+        out.stderr.contains("installed in "),
+        "the install time is reported: {}",
+        out.stderr
+    );
     let dir = release_dir(work.path(), "v9.9.9");
     assert_eq!(std::fs::read_to_string(dir.join("lambda-build")).unwrap(), FAKE_BINARY);
     assert_eq!(github_path(work.path()).trim(), dir.display().to_string());
@@ -130,8 +134,15 @@ fn an_exact_tag_installs_that_release_and_caches_it() {
     let requests = server.requests().len();
     let again = run_ok(&mut installer(work.path(), &server.url, "v9.9.9"));
     assert!(again.stderr.contains("from the tool cache"), "{}", again.stderr);
-    assert_eq!(server.requests().len(), requests, "the cached binary was downloaded again");
-    assert!(cargo_calls(work.path()).is_empty(), "cargo ran although a release exists");
+    assert_eq!(
+        server.requests().len(),
+        requests,
+        "the cached binary was downloaded again"
+    );
+    assert!(
+        cargo_calls(work.path()).is_empty(),
+        "cargo ran although a release exists"
+    );
 }
 
 #[test]
@@ -140,9 +151,16 @@ fn a_moving_major_or_minor_tag_installs_the_release_of_the_declared_version() {
         let work = tempfile::tempdir().unwrap();
         let server = release(work.path(), &format!("v{OWN}"));
         run_ok(&mut installer(work.path(), &server.url, moving));
-        assert!(release_dir(work.path(), &format!("v{OWN}")).join("lambda-build").is_file());
         assert!(
-            server.requests().iter().all(|r| r.contains(&format!("/download/v{OWN}/"))),
+            release_dir(work.path(), &format!("v{OWN}"))
+                .join("lambda-build")
+                .is_file()
+        );
+        assert!(
+            server
+                .requests()
+                .iter()
+                .all(|r| r.contains(&format!("/download/v{OWN}/"))),
             "{moving}: {:?}",
             server.requests()
         );
@@ -166,7 +184,10 @@ fn a_version_without_a_release_fails_instead_of_building_another_version() {
     let out = run(installer(work.path(), &server.url, "v1").env("LAMBDA_BUILD_VERSION", "v2.0.0"));
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("v2.0.0 was asked for"), "{}", out.stderr);
-    assert!(cargo_calls(work.path()).is_empty(), "it built {OWN} for a request of v2.0.0");
+    assert!(
+        cargo_calls(work.path()).is_empty(),
+        "it built {OWN} for a request of v2.0.0"
+    );
     assert!(github_path(work.path()).is_empty());
 }
 
@@ -182,7 +203,10 @@ fn a_checksum_mismatch_is_refused_and_nothing_is_installed() {
     assert!(out.stderr.contains("does not match its SHA256SUMS"), "{}", out.stderr);
     assert!(!release_dir(work.path(), "v9.9.9").exists());
     assert!(github_path(work.path()).is_empty());
-    assert!(cargo_calls(work.path()).is_empty(), "a bad checksum must not fall back to a build");
+    assert!(
+        cargo_calls(work.path()).is_empty(),
+        "a bad checksum must not fall back to a build"
+    );
 }
 
 #[test]
@@ -211,7 +235,11 @@ fn a_branch_builds_from_the_actions_checkout_once_per_source() {
     // The branch moved: its source differs, so it builds again.
     std::fs::write(work.path().join("action/src/main.rs"), "fn main() { println!(); }\n").unwrap();
     run_ok(&mut installer(work.path(), &server.url, "main"));
-    assert_eq!(cargo_calls(work.path()).len(), 2, "a changed source reused the old binary");
+    assert_eq!(
+        cargo_calls(work.path()).len(),
+        2,
+        "a changed source reused the old binary"
+    );
 }
 
 #[test]

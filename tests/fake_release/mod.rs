@@ -12,12 +12,16 @@ use sha2::{Digest, Sha256};
 use crate::support::http::{Reply, Server};
 
 /// The repository the fake releases belong to.
-pub const REPOSITORY: &str = "org/lambda-build";
+pub const REPOSITORY: &str = "lambda-build/lambda-build";
 
 /// This machine's platform in the release's asset names, as scripts/install.sh picks it.
 pub fn platform() -> String {
     let os = if cfg!(target_os = "macos") { "macos" } else { "linux" };
-    let arch = if cfg!(target_arch = "aarch64") { "arm64" } else { "x86_64" };
+    let arch = if cfg!(target_arch = "aarch64") {
+        "arm64"
+    } else {
+        "x86_64"
+    };
     format!("{os}-{arch}")
 }
 
