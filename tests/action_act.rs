@@ -252,7 +252,7 @@ jobs:
       - uses: actions/checkout@v4
       - uses: {repository}@{git_ref}
         id: lambda
-        with:
+{env}        with:
           manifest-path: tiny/Cargo.toml
           compiler: cargo
           x86-64: 'true'
@@ -267,7 +267,20 @@ jobs:
           cd "$LAMBDA_DIR" && sha256sum -c SHA256SUMS > '{record}/sha256sum'
           printf '%s' "$ARTIFACTS" > '{record}/artifacts.json'
           printf '%s' "$ATTESTATION" > '{record}/attestation-url'
+      - name: Run cargo lambda
+        if: steps.lambda.outputs.lambda-dir != '' && {cargo_lambda}
+        run: cargo lambda --version > '{record}/cargo-lambda-version'
 "#,
+            cargo_lambda = with.contains("cargo-lambda:"),
+            // Where `cargo-lambda: true` installs the entry point: not this machine's ~/.cargo.
+            env = if with.contains("cargo-lambda:") {
+                format!(
+                    "        env:\n          CARGO_HOME: {}\n",
+                    self.record.join("cargo-home").display()
+                )
+            } else {
+                String::new()
+            },
             record = self.record.display(),
             repository = fake_release::REPOSITORY,
         );
@@ -552,6 +565,22 @@ fn cache_attest_and_upload_artifact_call_their_actions_with_the_runs_paths() {
     let upload = act.recorded("upload-artifact").expect("upload-artifact ran");
     assert!(upload.contains("name=lambda\n"), "{upload}");
     assert!(upload.contains("/tiny/target/lambda\n"), "{upload}");
+}
+
+#[test]
+fn cargo_lambda_true_gives_later_steps_the_cargo_lambda_entry_point() {
+    let Some(program) = have_act() else { return };
+    let act = Act::new(program, false);
+    let server = fake_release::serve(&format!("v{VERSION}"), release_tarball(&act));
+    act.workflow("v1", "          cargo-lambda: 'true'\n");
+    let out = act.run("v1", &server.url);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let version = act.recorded("cargo-lambda-version").expect("the cargo lambda step ran");
+    assert!(
+        version.contains("lambda-build") && version.contains("entry point"),
+        "{version}"
+    );
+    assert!(act.record.join("cargo-home/bin/cargo-lambda").exists());
 }
 
 #[test]

@@ -9,7 +9,14 @@ use serde_yaml::Value;
 /// Settings that are deliberately not Action inputs: they make no sense in a workflow step.
 const CLI_ONLY: &[&str] = &["print-config", "toolchain-only"];
 /// Action inputs that are not settings of the binary.
-const ACTION_ONLY: &[&str] = &["github-token", "version", "upload-artifact", "cache", "attest"];
+const ACTION_ONLY: &[&str] = &[
+    "github-token",
+    "version",
+    "upload-artifact",
+    "cache",
+    "attest",
+    "cargo-lambda",
+];
 const OUTPUTS: &[&str] = &[
     "artifacts",
     "manifest",
