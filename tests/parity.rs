@@ -46,8 +46,11 @@ struct Case {
     lambda_dir: &'static str,
     /// Files written into each workspace copy before the builds: (relative path, text).
     files: &'static [(&'static str, &'static str)],
-    /// The tree every tool must leave (file names; zips with their entries).
+    /// The tree cargo-lambda leaves (`path mode`; `zip!entry mode` per zip entry).
     expected: &'static [&'static str],
+    /// The tree lambda-build leaves where it differs on purpose (documented in the README);
+    /// empty: the same as cargo-lambda's.
+    ours: &'static [&'static str],
 }
 
 /// Reads a lambda dir. Folder entries of cargo-lambda's zips are checked here (each must be a
@@ -140,6 +143,12 @@ fn check(case: &Case) {
         run.stderr
     );
 
+    let expected = match case.ours {
+        [] => describe(&expected),
+        ours => ours.iter().map(|line| line.to_string()).collect(),
+    };
+    let files = expected.iter().filter(|line| !line.contains('!')).count();
+
     // Through the entry point: the same tree, and the records outside the lambda dir.
     let ours = workspace(case);
     let bin = installed(&[]);
@@ -147,12 +156,12 @@ fn check(case: &Case) {
     let lambda_dir = ours.path().join(case.lambda_dir);
     assert_eq!(
         describe(&tree(&lambda_dir)),
-        describe(&expected),
+        expected,
         "entry point differs from cargo-lambda\n{}",
         run.stderr
     );
     let records = records_dir(&ours.path().join("target"));
-    assert_eq!(sha256sum_in(&records, &lambda_dir), expected.len());
+    assert_eq!(sha256sum_in(&records, &lambda_dir), files);
 
     // lambda-build itself: the same tree plus its records in the lambda dir.
     std::fs::remove_dir_all(&lambda_dir).unwrap();
@@ -169,11 +178,11 @@ fn check(case: &Case) {
     }
     assert_eq!(
         describe(&direct),
-        describe(&expected),
+        expected,
         "lambda-build differs from cargo-lambda\n{}",
         run.stderr
     );
-    assert_eq!(sha256sum_check(&lambda_dir), expected.len());
+    assert_eq!(sha256sum_check(&lambda_dir), files);
 }
 
 /// `sha256sum -c` of a records folder's `SHA256SUMS`, run in the lambda dir its paths are
@@ -196,6 +205,7 @@ fn one_function() {
         args: &["--compiler", "cargo", "--bin", "hello"],
         lambda_dir: "target/lambda",
         files: &[],
+        ours: &[],
         expected: &["hello/bootstrap 755"],
     });
 }
@@ -206,6 +216,7 @@ fn several_functions_zipped() {
         args: &["--compiler", "cargo", "-p", "hello", "-p", "world", "-o", "zip"],
         lambda_dir: "target/lambda",
         files: &[],
+        ours: &[],
         expected: &[
             "hello/bootstrap.zip 644",
             "hello/bootstrap.zip!bootstrap 755",
@@ -231,6 +242,7 @@ fn flatten_into_a_named_lambda_dir() {
         ],
         lambda_dir: "asset",
         files: &[],
+        ours: &[],
         expected: &["bootstrap 755"],
     });
 }
@@ -253,6 +265,7 @@ fn flatten_one_of_several_zipped() {
         ],
         lambda_dir: "target/lambda",
         files: &[],
+        ours: &[],
         expected: &[
             "bootstrap.zip 644",
             "bootstrap.zip!bootstrap 755",
@@ -268,6 +281,7 @@ fn extension() {
         args: &["--compiler", "cargo", "--bin", "ext", "--extension", "-o", "zip"],
         lambda_dir: "target/lambda",
         files: &[],
+        ours: &[],
         expected: &["extensions/ext.zip 644", "extensions/ext.zip!extensions/ext 755"],
     });
 }
@@ -278,6 +292,7 @@ fn extension_as_a_binary() {
         args: &["--compiler", "cargo", "--bin", "ext", "--extension"],
         lambda_dir: "target/lambda",
         files: &[],
+        ours: &[],
         expected: &["extensions/ext 755"],
     });
 }
@@ -298,6 +313,7 @@ fn internal_extension() {
         ],
         lambda_dir: "target/lambda",
         files: &[],
+        ours: &[],
         expected: &["extensions/ext.zip 644", "extensions/ext.zip!ext 755"],
     });
 }
@@ -309,6 +325,7 @@ fn examples() {
         args: &["--compiler", "cargo", "--examples", "-o", "zip"],
         lambda_dir: "target/lambda",
         files: &[],
+        ours: &[],
         expected: &[
             "ex_one/bootstrap.zip 644",
             "ex_one/bootstrap.zip!bootstrap 755",
@@ -324,6 +341,7 @@ fn one_example() {
         args: &["--compiler", "cargo", "--example", "ex_two"],
         lambda_dir: "target/lambda",
         files: &[],
+        ours: &[],
         expected: &["ex_two/bootstrap 755"],
     });
 }
@@ -335,6 +353,7 @@ fn member_manifest() {
         args: &["--compiler", "cargo", "--manifest-path", "world/Cargo.toml"],
         lambda_dir: "target/lambda",
         files: &[],
+        ours: &[],
         expected: &["world/bootstrap 755"],
     });
 }
@@ -359,6 +378,7 @@ fn includes() {
         ],
         lambda_dir: "target/lambda",
         files: &[],
+        ours: &[],
         expected: &[
             "hello/bootstrap.zip 644",
             "hello/bootstrap.zip!bootstrap 755",
@@ -386,5 +406,34 @@ fn cargo_lambda_toml() {
             "hello/bootstrap.zip!hello/static/config.json 644",
             "hello/bootstrap.zip!hello/static/nested/data.txt 644",
         ],
+        ours: &[],
     });
+}
+
+/// The whole workspace with no selection: cargo-lambda packages every binary as a function
+/// unless told `--extension`; lambda-build detects the extension from its `lambda-extension`
+/// dependency (a documented difference).
+#[test]
+fn whole_workspace_detects_the_extension() {
+    check(&Case {
+        args: &["--compiler", "cargo"],
+        lambda_dir: "target/lambda",
+        files: &[],
+        expected: &["ext/bootstrap 755", "hello/bootstrap 755", "world/bootstrap 755"],
+        ours: &["extensions/ext 755", "hello/bootstrap 755", "world/bootstrap 755"],
+    });
+}
+
+/// cargo-lambda ignores a `--flatten` name it does not build (a CDK asset folder would be left
+/// without its bootstrap); lambda-build refuses it before compiling (a documented difference).
+#[test]
+fn flatten_naming_nothing_built_is_a_usage_error() {
+    let ours = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("parity"), ours.path());
+    let run = run(lambda_build(ours.path()).args(["--compiler", "cargo", "--bin", "hello", "--flatten", "world"]));
+    assert_usage(
+        &run,
+        &["--flatten \"world\" names no binary this run builds", "accepted: hello"],
+    );
+    assert!(!ours.path().join("target").exists(), "nothing compiled");
 }
