@@ -616,6 +616,25 @@ mod tests {
             demo.binary,
             Path::new("/t/x86_64-unknown-linux-gnu/debug/examples/demo")
         );
+        // With several targets the flattened files go directly in each arch folder.
+        let both = settings(vec![Target::x86_64(), Target::arm64()], vec![OutputFormat::Zip]);
+        let one = [Selected {
+            binary: &f,
+            settings: &both,
+        }];
+        let arch_folders = super::plan(
+            &one,
+            Path::new("Cargo.toml"),
+            Path::new("."),
+            Path::new("/t"),
+            Path::new("/l"),
+            CargoFlags::default(),
+            Some("hello"),
+        );
+        assert_eq!(
+            paths(&arch_folders.unwrap()),
+            ["arm64/bootstrap.zip", "x86_64/bootstrap.zip"]
+        );
         // An extension is never flattened (cargo-lambda keeps it under extensions/); a name
         // nothing builds is a usage error.
         assert_eq!(paths(&flat(Some("hello-ext")).unwrap()), paths(&flat(None).unwrap()));
