@@ -34,6 +34,29 @@ impl Kind {
     }
 }
 
+/// Which kind of cargo target an executable is: cargo builds them with different flags
+/// (`--bin`, `--example`) and writes examples under `<profile>/examples/`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// A `[[bin]]` target.
+    #[default]
+    Bin,
+    /// An `[[example]]` target (built as a function with `--examples` / `--example NAME`, as
+    /// cargo-lambda does).
+    Example,
+}
+
+impl TargetKind {
+    /// The cargo flag that selects one target of this kind.
+    pub fn flag(self) -> &'static str {
+        match self {
+            TargetKind::Bin => "--bin",
+            TargetKind::Example => "--example",
+        }
+    }
+}
+
 /// A binary target selected for this run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Binary {
@@ -44,6 +67,8 @@ pub struct Binary {
     pub package_id: String,
     /// The binary's name.
     pub name: String,
+    /// A bin or an example target.
+    pub target_kind: TargetKind,
     /// What detection says it is; `None` for a binary selected by name that uses no Lambda crate.
     pub detected: Option<Kind>,
     /// Why it was selected, for `--print-config` and logs.
@@ -64,15 +89,37 @@ pub struct Selection<'a> {
     pub manifest_path: Option<&'a Path>,
     /// Every member, whatever the manifest (cargo's `--workspace`).
     pub workspace: bool,
+    /// `--examples`: every example of the selected packages instead of their binaries.
+    pub examples: bool,
+    /// `--example NAME`: these examples instead of the binaries.
+    pub example: &'a [String],
 }
 
-/// How a package relates to Lambda, from its dependencies and metadata.
+impl Selection<'_> {
+    /// Whether the run builds example targets instead of binaries, as `cargo lambda build
+    /// --examples` / `--example NAME` do (binaries named with `--bin` still build too).
+    fn builds_examples(&self) -> bool {
+        self.examples || !self.example.is_empty()
+    }
+}
+
+/// How a package's binaries relate to Lambda, from its dependencies and metadata.
 pub fn detect(package: &Package) -> Option<(Kind, String)> {
+    detect_with(package, &[DependencyKind::Normal])
+}
+
+/// How a package's examples relate to Lambda: examples may also use its dev-dependencies,
+/// where a library keeps `lambda_runtime` for the examples that show it in use.
+fn detect_example(package: &Package) -> Option<(Kind, String)> {
+    detect_with(package, &[DependencyKind::Normal, DependencyKind::Development])
+}
+
+fn detect_with(package: &Package, kinds: &[DependencyKind]) -> Option<(Kind, String)> {
     let uses = |name: &str| {
         package
             .dependencies
             .iter()
-            .any(|d| d.kind == DependencyKind::Normal && d.name == name)
+            .any(|d| kinds.contains(&d.kind) && d.name == name)
     };
     if let Some(krate) = FUNCTION_CRATES.iter().find(|c| uses(c)) {
         return Some((Kind::Function, format!("depends on {krate}")));
@@ -137,53 +184,10 @@ pub fn discover(metadata: &Metadata, selection: &Selection<'_>) -> Result<Vec<Bi
     };
     let mut found = Vec::new();
     for package in members.iter().filter(|p| named_package(p)) {
-        let detected = detect(package);
-        for target in package.targets.iter().filter(|t| t.is_bin()) {
-            let named = selection.bins.contains(&target.name);
-            let wanted = if !selection.bins.is_empty() {
-                named
-            } else {
-                !selection.packages.is_empty() || detected.is_some()
-            };
-            if !wanted {
-                continue;
-            }
-            let reason = match (&detected, named) {
-                (Some((_, why)), _) => why.clone(),
-                (None, true) => "named with --bin".to_owned(),
-                (None, false) => "in a package named with --package".to_owned(),
-            };
-            found.push(Binary {
-                package: package.name.to_string(),
-                package_id: package.id.repr.clone(),
-                name: target.name.clone(),
-                detected: detected.as_ref().map(|(kind, _)| *kind),
-                reason,
-                package_dir: package
-                    .manifest_path
-                    .parent()
-                    .map(|d| d.as_std_path().to_path_buf())
-                    .unwrap_or_default(),
-            });
-        }
+        found.extend(package_targets(package, selection));
     }
-    for bin in selection.bins {
-        if !found.iter().any(|b| &b.name == bin) {
-            let known: Vec<String> = members
-                .iter()
-                .filter(|p| named_package(p))
-                .flat_map(|p| p.targets.iter().filter(|t| t.is_bin()).map(|t| t.name.clone()))
-                .collect();
-            return Err(Error::usage(format!(
-                "binary {bin:?} (from --bin) is not in the selected packages; accepted: {}",
-                if known.is_empty() {
-                    "none found".to_owned()
-                } else {
-                    known.join(", ")
-                }
-            )));
-        }
-    }
+    check_named(&members, &named_package, &found, selection.bins, TargetKind::Bin)?;
+    check_named(&members, &named_package, &found, selection.example, TargetKind::Example)?;
     if found.is_empty() {
         let scope = match (selection.packages.is_empty(), defaults.as_slice()) {
             (true, [one]) if defaults.len() < members.len() => {
@@ -194,13 +198,115 @@ pub fn discover(metadata: &Metadata, selection: &Selection<'_>) -> Result<Vec<Bi
             }
             _ => "workspace members".to_owned(),
         };
+        let targets = match selection.builds_examples() {
+            true => "examples (--examples)",
+            false => "binaries",
+        };
         return Err(Error::usage(format!(
-            "no Lambda functions or extensions found in {}: looked for binaries in {scope} that depend on lambda_runtime, lambda_http or lambda-extension, or set extension = true in [package.metadata.lambda.build]; name other binaries with --bin or --package",
+            "no Lambda functions or extensions found in {}: looked for {targets} in {scope} that depend on lambda_runtime, lambda_http or lambda-extension, or set extension = true in [package.metadata.lambda.build]; name other binaries with --bin or --package",
             metadata.workspace_root
         )));
     }
-    found.sort_by(|a, b| (&a.package, &a.name).cmp(&(&b.package, &b.name)));
+    found.sort_by(|a, b| (&a.package, &a.name, a.target_kind).cmp(&(&b.package, &b.name, b.target_kind)));
     Ok(found)
+}
+
+/// The targets of one selected package this run builds: its Lambda binaries (or those named
+/// with `--bin`; any of them when the package is named with `--package`), and in examples mode
+/// its Lambda examples (or those named with `--example`) instead of the unnamed binaries.
+fn package_targets(package: &Package, selection: &Selection<'_>) -> Vec<Binary> {
+    let by_package = !selection.packages.is_empty();
+    let mut found = Vec::new();
+    let mut push = |target: &cargo_metadata::Target, kind: TargetKind, detected: &Option<(Kind, String)>, named| {
+        let reason = match (detected, named) {
+            (Some((_, why)), _) => why.clone(),
+            (None, true) => format!("named with {}", kind.flag()),
+            (None, false) => "in a package named with --package".to_owned(),
+        };
+        found.push(Binary {
+            package: package.name.to_string(),
+            package_id: package.id.repr.clone(),
+            name: target.name.clone(),
+            target_kind: kind,
+            detected: detected.as_ref().map(|(kind, _)| *kind),
+            reason,
+            package_dir: package
+                .manifest_path
+                .parent()
+                .map(|d| d.as_std_path().to_path_buf())
+                .unwrap_or_default(),
+        });
+    };
+    let detected = detect(package);
+    for target in package.targets.iter().filter(|t| t.is_bin()) {
+        let named = selection.bins.contains(&target.name);
+        let wanted = match (selection.bins.is_empty(), selection.builds_examples()) {
+            (false, _) => named,
+            (true, true) => false,
+            (true, false) => by_package || detected.is_some(),
+        };
+        if wanted {
+            push(target, TargetKind::Bin, &detected, named);
+        }
+    }
+    if !selection.builds_examples() {
+        return found;
+    }
+    // cargo-lambda's filter: an example target whose crate type is bin (not a library example).
+    let detected = detect_example(package);
+    let examples = package
+        .targets
+        .iter()
+        .filter(|t| t.is_example() && t.crate_types.contains(&cargo_metadata::CrateType::Bin));
+    for target in examples {
+        let named = selection.example.contains(&target.name);
+        let wanted = match selection.example.is_empty() {
+            false => named,
+            true => by_package || detected.is_some(),
+        };
+        if wanted {
+            push(target, TargetKind::Example, &detected, named);
+        }
+    }
+    found
+}
+
+/// Every target named with `--bin` (or `--example`) must be one of the selected packages'.
+fn check_named(
+    members: &[&Package],
+    named_package: &dyn Fn(&Package) -> bool,
+    found: &[Binary],
+    names: &[String],
+    kind: TargetKind,
+) -> Result<()> {
+    let is_kind = |t: &cargo_metadata::Target| match kind {
+        TargetKind::Bin => t.is_bin(),
+        TargetKind::Example => t.is_example(),
+    };
+    for name in names {
+        if found.iter().any(|b| &b.name == name && b.target_kind == kind) {
+            continue;
+        }
+        let known: Vec<String> = members
+            .iter()
+            .filter(|p| named_package(p))
+            .flat_map(|p| p.targets.iter().filter(|t| is_kind(t)).map(|t| t.name.clone()))
+            .collect();
+        let what = match kind {
+            TargetKind::Bin => "binary",
+            TargetKind::Example => "example",
+        };
+        return Err(Error::usage(format!(
+            "{what} {name:?} (from {}) is not in the selected packages; accepted: {}",
+            kind.flag(),
+            if known.is_empty() {
+                "none found".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )));
+    }
+    Ok(())
 }
 
 /// This shard's slice of the binaries. The order is by package and name, whatever order cargo

@@ -10,7 +10,7 @@ use crate::config::{
     Arch, Color, CompilerKind, Include, Libc, MessageFormat, OutputFormat, PackageSettings, Profile, RunSettings,
     Runtime, Target,
 };
-use crate::discover::{Binary, Kind};
+use crate::discover::{Binary, Kind, TargetKind};
 use crate::error::{Error, Result};
 use crate::tuning::Tuning;
 
@@ -46,6 +46,8 @@ pub struct Invocation {
     pub packages: Vec<String>,
     /// `--bin` arguments.
     pub bins: Vec<String>,
+    /// `--example` arguments (example targets built as functions).
+    pub examples: Vec<String>,
     /// With the cargo compiler: what runs instead of `build` (the compiler table's `subcommand`).
     pub subcommand: Vec<String>,
     /// With the cargo compiler: arguments appended to the command (the table's `extra_args`).
@@ -67,13 +69,17 @@ pub struct Artifact {
     pub package_id: String,
     /// Function or extension.
     pub kind: Kind,
+    /// A bin or an example target.
+    pub target_kind: TargetKind,
+    /// An internal extension: its zip holds the executable at the root (`--internal`).
+    pub internal: bool,
     /// The target.
     pub target: Target,
     /// The profile.
     pub profile: Profile,
     /// Index into [`Plan::invocations`].
     pub invocation: usize,
-    /// Where cargo writes the binary: `target/<triple>/<profile-dir>/<name>`.
+    /// Where cargo writes the binary: `target/<triple>/<profile-dir>/[examples/]<name>`.
     pub binary: PathBuf,
     /// Files to produce, relative to the lambda dir.
     pub outputs: Vec<Output>,
@@ -136,10 +142,6 @@ pub struct CargoFlags {
     pub color: Option<Color>,
     /// How diagnostics are rendered (`--message-format`).
     pub message_format: Vec<MessageFormat>,
-    /// `--example` targets built as the functions.
-    pub example: Vec<String>,
-    /// `--examples`.
-    pub examples: bool,
     /// Variables set on the cargo command (`--env-file`, then `--env-var`); only their names
     /// are printed, as an env file may hold secrets.
     #[serde(serialize_with = "names_only")]
@@ -171,8 +173,6 @@ impl CargoFlags {
             quiet: run.quiet.value,
             color: (!run.color.source.is_default()).then_some(run.color.value),
             message_format: run.message_format.value.clone(),
-            example: run.example.value.clone(),
-            examples: run.examples.value,
             env,
         }
     }
@@ -193,6 +193,7 @@ pub struct Selected<'a> {
 
 /// Builds the plan. Packages whose settings need different invocations (compiler, profile or
 /// targets) are grouped; cross gets one invocation per target since it runs one container each.
+/// `flatten` names the function whose files go directly in the lambda dir (`--flatten`).
 pub fn plan(
     selected: &[Selected<'_>],
     manifest_path: &Path,
@@ -200,7 +201,9 @@ pub fn plan(
     target_dir: &Path,
     lambda_dir: &Path,
     cargo: CargoFlags,
+    flatten: Option<&str>,
 ) -> Result<Plan> {
+    check_flatten(selected, flatten)?;
     let all_triples: BTreeSet<(Arch, String)> = selected
         .iter()
         .flat_map(|s| s.settings.target.value.iter())
@@ -256,9 +259,17 @@ pub fn plan(
         let tuning = tuning_intent(&profile, members[0].settings);
         let mut packages: Vec<String> = members.iter().map(|s| s.binary.package.clone()).collect();
         packages.dedup();
-        let mut bins: Vec<String> = members.iter().map(|s| s.binary.name.clone()).collect();
-        bins.sort();
-        bins.dedup();
+        let names = |kind: TargetKind| {
+            let mut names: Vec<String> = members
+                .iter()
+                .filter(|s| s.binary.target_kind == kind)
+                .map(|s| s.binary.name.clone())
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        let (bins, examples) = (names(TargetKind::Bin), names(TargetKind::Example));
         for s in &members {
             for target in &targets {
                 let kind = match s.settings.extension.value {
@@ -267,18 +278,22 @@ pub fn plan(
                     None => s.binary.detected.unwrap_or(Kind::Function),
                 };
                 let arch_dir = arch_dirs.get(&target.triple()).map(String::as_str);
+                let flat = kind == Kind::Function && flatten == Some(s.binary.name.as_str());
+                let mut binary = target_dir.join(target.triple()).join(profile.dir_name());
+                if s.binary.target_kind == TargetKind::Example {
+                    binary.push("examples");
+                }
                 artifacts.push(Artifact {
                     name: s.binary.name.clone(),
                     package: s.binary.package.clone(),
                     package_id: s.binary.package_id.clone(),
                     kind,
+                    target_kind: s.binary.target_kind,
+                    internal: kind == Kind::Extension && s.settings.internal.value,
                     target: target.clone(),
                     profile: profile.clone(),
                     invocation: index,
-                    binary: target_dir
-                        .join(target.triple())
-                        .join(profile.dir_name())
-                        .join(&s.binary.name),
+                    binary: binary.join(&s.binary.name),
                     outputs: s
                         .settings
                         .output_format
@@ -286,7 +301,7 @@ pub fn plan(
                         .iter()
                         .map(|&format| Output {
                             format,
-                            path: output_path(kind, &s.binary.name, format, arch_dir),
+                            path: output_path(kind, &s.binary.name, format, arch_dir, flat),
                         })
                         .collect(),
                     include: s.settings.include.value.clone(),
@@ -300,6 +315,7 @@ pub fn plan(
             targets,
             packages,
             bins,
+            examples,
             subcommand,
             extra_args,
             tuning,
@@ -338,23 +354,28 @@ impl Plan {
         let wanted = |a: &Artifact| {
             binaries
                 .iter()
-                .any(|b| b.package_id == a.package_id && b.name == a.name)
+                .any(|b| b.package_id == a.package_id && b.name == a.name && b.target_kind == a.target_kind)
         };
         self.artifacts.retain(wanted);
         let mut invocations = Vec::new();
         for (index, mut invocation) in std::mem::take(&mut self.invocations).into_iter().enumerate() {
-            let mine = self.artifacts.iter_mut().filter(|a| a.invocation == index);
-            let mut bins: Vec<String> = Vec::new();
-            for artifact in mine {
+            let (mut bins, mut examples) = (Vec::new(), Vec::new());
+            for artifact in self.artifacts.iter_mut().filter(|a| a.invocation == index) {
                 artifact.invocation = invocations.len();
-                bins.push(artifact.name.clone());
+                match artifact.target_kind {
+                    TargetKind::Bin => bins.push(artifact.name.clone()),
+                    TargetKind::Example => examples.push(artifact.name.clone()),
+                }
             }
-            if bins.is_empty() {
+            if bins.is_empty() && examples.is_empty() {
                 continue;
             }
-            bins.sort();
-            bins.dedup();
+            for names in [&mut bins, &mut examples] {
+                names.sort();
+                names.dedup();
+            }
             invocation.bins = bins;
+            invocation.examples = examples;
             invocations.push(invocation);
         }
         self.invocations = invocations;
@@ -427,9 +448,28 @@ fn arch_dirs(triples: &BTreeSet<(Arch, String)>) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The artifact's path relative to the lambda dir.
-pub fn output_path(kind: Kind, name: &str, format: OutputFormat, arch_dir: Option<&str>) -> String {
+/// `--flatten NAME` must name a binary of the selection (cargo-lambda ignores a name it does not
+/// build, which would leave a CDK asset folder empty without a word). Naming an extension is
+/// accepted and changes nothing, as in cargo-lambda: extensions always go under `extensions/`.
+fn check_flatten(selected: &[Selected<'_>], flatten: Option<&str>) -> Result<()> {
+    let Some(name) = flatten else { return Ok(()) };
+    if selected.iter().any(|s| s.binary.name == name) {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = selected.iter().map(|s| s.binary.name.as_str()).collect();
+    known.dedup();
+    Err(Error::usage(format!(
+        "--flatten {name:?} names no binary this run builds; accepted: {}",
+        known.join(", ")
+    )))
+}
+
+/// The artifact's path relative to the lambda dir. A flattened function (`--flatten`) has its
+/// `bootstrap[.zip]` directly in the lambda dir (or its arch folder), as cargo-lambda writes it.
+pub fn output_path(kind: Kind, name: &str, format: OutputFormat, arch_dir: Option<&str>, flat: bool) -> String {
     let file = match (kind, format) {
+        (Kind::Function, OutputFormat::Binary) if flat => "bootstrap".to_owned(),
+        (Kind::Function, OutputFormat::Zip) if flat => "bootstrap.zip".to_owned(),
         (Kind::Function, OutputFormat::Binary) => format!("{name}/bootstrap"),
         (Kind::Function, OutputFormat::Zip) => format!("{name}/bootstrap.zip"),
         (Kind::Extension, OutputFormat::Binary) => format!("extensions/{name}"),
@@ -451,6 +491,7 @@ mod tests {
             package: package.into(),
             package_id: format!("{package} 0.1.0"),
             name: name.into(),
+            target_kind: TargetKind::Bin,
             detected,
             reason: String::new(),
             package_dir: PathBuf::from(package),
@@ -481,6 +522,7 @@ mod tests {
             Path::new("/t"),
             Path::new("/t/lambda"),
             CargoFlags::default(),
+            None,
         )
     }
 
@@ -528,6 +570,76 @@ mod tests {
             plan.artifacts[1].binary,
             Path::new("/t/x86_64-unknown-linux-gnu/debug/hello")
         );
+    }
+
+    #[test]
+    fn flatten_moves_only_that_function_and_examples_build_from_their_folder() {
+        let (f, g, e) = (
+            binary("hello", "hello", Some(Kind::Function)),
+            binary("hello", "other", Some(Kind::Function)),
+            binary("ext", "hello-ext", Some(Kind::Extension)),
+        );
+        let mut ex = binary("hello", "demo", Some(Kind::Function));
+        ex.target_kind = TargetKind::Example;
+        let s = settings(vec![Target::x86_64()], vec![OutputFormat::Binary, OutputFormat::Zip]);
+        let selected = [&f, &g, &e, &ex].map(|binary| Selected { binary, settings: &s });
+        let flat = |flatten| {
+            let lambda = Path::new("/t/lambda");
+            plan(
+                &selected,
+                Path::new("Cargo.toml"),
+                Path::new("."),
+                Path::new("/t"),
+                lambda,
+                CargoFlags::default(),
+                flatten,
+            )
+        };
+        let plan = flat(Some("hello")).unwrap();
+        assert_eq!(
+            paths(&plan),
+            [
+                "bootstrap",
+                "bootstrap.zip",
+                "demo/bootstrap",
+                "demo/bootstrap.zip",
+                "extensions/hello-ext",
+                "extensions/hello-ext.zip",
+                "other/bootstrap",
+                "other/bootstrap.zip"
+            ]
+        );
+        assert_eq!(plan.invocations[0].bins, ["hello", "hello-ext", "other"]);
+        assert_eq!(plan.invocations[0].examples, ["demo"]);
+        let demo = plan.artifacts.iter().find(|a| a.name == "demo").unwrap();
+        assert_eq!(
+            demo.binary,
+            Path::new("/t/x86_64-unknown-linux-gnu/debug/examples/demo")
+        );
+        // With several targets the flattened files go directly in each arch folder.
+        let both = settings(vec![Target::x86_64(), Target::arm64()], vec![OutputFormat::Zip]);
+        let one = [Selected {
+            binary: &f,
+            settings: &both,
+        }];
+        let arch_folders = super::plan(
+            &one,
+            Path::new("Cargo.toml"),
+            Path::new("."),
+            Path::new("/t"),
+            Path::new("/l"),
+            CargoFlags::default(),
+            Some("hello"),
+        );
+        assert_eq!(
+            paths(&arch_folders.unwrap()),
+            ["arm64/bootstrap.zip", "x86_64/bootstrap.zip"]
+        );
+        // An extension is never flattened (cargo-lambda keeps it under extensions/); a name
+        // nothing builds is a usage error.
+        assert_eq!(paths(&flat(Some("hello-ext")).unwrap()), paths(&flat(None).unwrap()));
+        let err = flat(Some("nope")).unwrap_err();
+        assert!(err.to_string().contains("--flatten \"nope\" names no binary"), "{err}");
     }
 
     #[test]

@@ -156,6 +156,8 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         bins: &run.bin.value,
         manifest_path: Some(&run.manifest_path.value),
         workspace: run.workspace.value,
+        examples: run.examples.value,
+        example: &run.example.value,
     };
     let mut discovered = discover::discover(&metadata, &selection)?;
     discovered.retain(|b| !run.exclude.value.contains(&b.package));
@@ -207,6 +209,7 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         &target_dir,
         &lambda_dir,
         cargo,
+        run.flatten.value.as_deref(),
     )?
     .only(&binaries);
     packages.retain(|name, _| binaries.iter().any(|b| &b.package == name));

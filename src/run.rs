@@ -254,7 +254,7 @@ fn describe(invocation: &plan::Invocation) -> String {
     let targets: Vec<String> = invocation.targets.iter().map(|t| t.to_string()).collect();
     format!(
         "{} binaries for {} with {} ({}{})",
-        invocation.bins.len(),
+        invocation.bins.len() + invocation.examples.len(),
         targets.join(", "),
         invocation.compiler.as_str(),
         invocation.profile.name,

@@ -32,7 +32,6 @@ fn asset_of(out: &Path, function: &str) -> PathBuf {
 }
 
 #[test]
-#[ignore = "cargo-lambda-cdk always passes --flatten, which lambda-build gains with the cargo-lambda build flags (issue 16, item 1); un-ignore when they are merged"]
 fn cargo_lambda_cdk_bundles_locally_through_the_entry_point() {
     let node = which::which("node").ok();
     if !have_tool("node", node.is_some())

@@ -47,8 +47,7 @@ pub fn build_options(plan: &Plan, invocation: &Invocation) -> cargo_options::Bui
         manifest_path: Some(plan.manifest_path.clone()),
         packages: invocation.packages.clone(),
         bin: invocation.bins.clone(),
-        example: cargo.example.clone(),
-        examples: cargo.examples,
+        example: invocation.examples.clone(),
         ignore_rust_version: cargo.ignore_rust_version,
         future_incompat_report: cargo.future_incompat_report,
         ..Default::default()
@@ -121,8 +120,13 @@ pub fn compile(
             Message::CompilerArtifact(artifact) => {
                 let Some(exe) = artifact.executable else { continue };
                 let exe = exe.into_std_path_buf();
-                // target/<triple>/<profile>/<name>: the triple names the target it was built for.
-                let triple = exe.parent().and_then(|p| p.parent()).and_then(|p| p.file_name());
+                // target/<triple>/<profile>/[examples/]<name>: the triple names the target it was
+                // built for.
+                let mut profile_dir = exe.parent();
+                if artifact.target.is_example() {
+                    profile_dir = profile_dir.and_then(|p| p.parent());
+                }
+                let triple = profile_dir.and_then(|p| p.parent()).and_then(|p| p.file_name());
                 if let Some(triple) = triple {
                     let key = (
                         artifact.package_id.repr.clone(),

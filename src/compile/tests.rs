@@ -264,6 +264,8 @@ fn packages_with_different_settings_get_the_fewest_invocations() {
 #[test]
 fn cargo_lambdas_pass_through_options_reach_cargo() {
     let ws = workspace("", &[("a", "")]);
+    std::fs::create_dir_all(ws.path().join("a/examples")).unwrap();
+    std::fs::write(ws.path().join("a/examples/ex.rs"), "fn main() {}\n").unwrap();
     let runs = invocations(
         ws.path(),
         &[
@@ -304,7 +306,6 @@ fn cargo_lambdas_pass_through_options_reach_cargo() {
         "--timings",
         "--ignore-rust-version",
         "--future-incompat-report",
-        "--examples",
     ] {
         assert!(run.args.iter().any(|a| a == flag), "{flag} missing: {:?}", run.args);
     }
@@ -317,7 +318,13 @@ fn cargo_lambdas_pass_through_options_reach_cargo() {
     );
     assert_eq!(run.values("--color"), ["never"]);
     assert_eq!(run.values("--message-format"), ["json-diagnostic-short"]);
+    // Examples mode builds exactly the examples it packages, by name, and not the binaries.
     assert_eq!(run.values("--example"), ["ex"]);
+    assert!(
+        !run.args.iter().any(|a| a == "--examples" || a == "--bin"),
+        "{:?}",
+        run.args
+    );
     let var = |k: &str| run.env.iter().find(|(key, _)| key == k).and_then(|(_, v)| v.clone());
     assert_eq!((var("A").as_deref(), var("B").as_deref()), (Some("3"), Some("2")));
 }

@@ -185,6 +185,8 @@ mod tests {
             package: "hello".into(),
             package_id: "hello".into(),
             kind: Kind::Function,
+            target_kind: crate::discover::TargetKind::Bin,
+            internal: false,
             target: Target {
                 arch,
                 libc: Libc::Gnu(None),

@@ -102,14 +102,13 @@ fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// The path must be where a run puts this artifact: cargo-lambda's layout, under no folder, its
-/// arch's folder, or its triple's folder (see [`crate::plan::output_path`]).
+/// arch's folder, or its triple's folder, flattened (`--flatten`) or not (see
+/// [`crate::plan::output_path`]).
 fn check_layout(record: &Record, kind: Kind, format: OutputFormat, target: &Target) -> Result<(), String> {
     let triple = target.triple();
     let places = [None, Some(record.arch.as_str()), Some(triple.as_str())];
-    if places
-        .iter()
-        .any(|dir| output_path(kind, &record.name, format, *dir) == record.path)
-    {
+    let paths = |flat| places.map(|dir| output_path(kind, &record.name, format, dir, flat));
+    if paths(false).iter().chain(&paths(true)).any(|path| *path == record.path) {
         return Ok(());
     }
     Err(format!(
@@ -118,11 +117,7 @@ fn check_layout(record: &Record, kind: Kind, format: OutputFormat, target: &Targ
         kind.as_str(),
         record.name,
         record.target,
-        places
-            .iter()
-            .map(|dir| output_path(kind, &record.name, format, *dir))
-            .collect::<Vec<_>>()
-            .join(", ")
+        paths(false).join(", ")
     ))
 }
 

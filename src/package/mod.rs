@@ -228,8 +228,8 @@ fn intact(path: &Path, old: &Previous, format: OutputFormat, entries: &[Entry], 
         }
 }
 
-/// A function zip holds `bootstrap`; an extension zip `extensions/<name>`; both hold the
-/// includes. The sizes listed for the includes are checked against Lambda's limit before any of
+/// A function zip holds `bootstrap`; an extension zip `extensions/<name>`, or `<name>` at its
+/// root for an internal extension (`--internal`, cargo-lambda's layout); all hold the includes. The sizes listed for the includes are checked against Lambda's limit before any of
 /// them is read, and each is read with its listed size as a bound.
 fn zip_entries(artifact: &Artifact, path: &str, binary: &[u8], includes: &[IncludeFile]) -> anyhow::Result<Vec<Entry>> {
     let total = includes
@@ -240,6 +240,7 @@ fn zip_entries(artifact: &Artifact, path: &str, binary: &[u8], includes: &[Inclu
     }
     let name = match artifact.kind {
         Kind::Function => "bootstrap".to_owned(),
+        Kind::Extension if artifact.internal => artifact.name.clone(),
         Kind::Extension => format!("extensions/{}", artifact.name),
     };
     let mut entries = vec![Entry {
