@@ -131,26 +131,24 @@ fn install_links_once_and_refuses_a_real_cargo_lambda_without_force() {
     assert!(run.stdout.starts_with("cargo-lambda 1.9.2 "), "{}", run.stdout);
 }
 
+/// SAM's kind of command line for one function, with plain cargo (fast).
+const BUILD_ALPHA: [&str; 8] = [
+    "build",
+    "--release",
+    "--bin",
+    "alpha",
+    "--compiler",
+    "cargo",
+    "--output-format",
+    "binary",
+];
+
 #[test]
 fn cargo_lambda_build_leaves_only_function_files_in_the_lambda_dir() {
     let (_temp, root) = tiny_copy();
     let bin = installed(&[]);
     // As SAM runs it (CARGO_TARGET_DIR=target, --release, --bin), with a global option first.
-    let mut cmd = cargo_lambda_in(
-        bin.path(),
-        &root,
-        &[
-            "-v",
-            "build",
-            "--release",
-            "--bin",
-            "alpha",
-            "--compiler",
-            "cargo",
-            "--output-format",
-            "binary",
-        ],
-    );
+    let mut cmd = cargo_lambda_in(bin.path(), &root, &[["-v"].as_slice(), &BUILD_ALPHA].concat());
     cmd.env("CARGO_TARGET_DIR", "target");
     let run = run_ok(&mut cmd);
     let lambda = root.join("target/lambda");
@@ -173,20 +171,7 @@ fn cargo_lambda_build_leaves_only_function_files_in_the_lambda_dir() {
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
 
     // Again: the records outside are read back, so the unchanged binary is reused.
-    let mut cmd = cargo_lambda_in(
-        bin.path(),
-        &root,
-        &[
-            "build",
-            "--release",
-            "--bin",
-            "alpha",
-            "--compiler",
-            "cargo",
-            "--output-format",
-            "binary",
-        ],
-    );
+    let mut cmd = cargo_lambda_in(bin.path(), &root, &BUILD_ALPHA);
     cmd.env("CARGO_TARGET_DIR", "target");
     let run = run_ok(&mut cmd);
     assert!(run.stderr.contains("unchanged alpha/bootstrap"), "{}", run.stderr);
