@@ -71,6 +71,9 @@ pub struct Binary {
     pub target_kind: TargetKind,
     /// What detection says it is; `None` for a binary selected by name that uses no Lambda crate.
     pub detected: Option<Kind>,
+    /// Its package depends on `lambda_http`: a smoke test sends it an API Gateway request.
+    #[serde(skip)]
+    pub http: bool,
     /// Why it was selected, for `--print-config` and logs.
     pub reason: String,
     /// The package folder.
@@ -137,6 +140,16 @@ fn detect_with(package: &Package, kinds: &[DependencyKind]) -> Option<(Kind, Str
             Kind::Extension,
             "extension = true in [package.metadata.lambda.build]".to_owned(),
         )
+    })
+}
+
+/// Whether a target of `package` of this kind can use `lambda_http` (examples also through the
+/// dev-dependencies), so its smoke event is an HTTP request.
+fn uses_http(package: &Package, kind: TargetKind) -> bool {
+    package.dependencies.iter().any(|d| {
+        d.name == "lambda_http"
+            && (d.kind == DependencyKind::Normal
+                || (kind == TargetKind::Example && d.kind == DependencyKind::Development))
     })
 }
 
@@ -229,6 +242,7 @@ fn package_targets(package: &Package, selection: &Selection<'_>) -> Vec<Binary> 
             name: target.name.clone(),
             target_kind: kind,
             detected: detected.as_ref().map(|(kind, _)| *kind),
+            http: uses_http(package, kind),
             reason,
             package_dir: package
                 .manifest_path

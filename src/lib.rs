@@ -35,6 +35,7 @@ pub mod progress;
 pub mod record;
 pub mod run;
 pub mod settings;
+pub mod smoke;
 pub mod toolchain;
 pub mod tuning;
 pub mod upload;

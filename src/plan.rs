@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::config::{
     Arch, Color, CompilerKind, Include, Libc, MessageFormat, OutputFormat, PackageSettings, Profile, RunSettings,
-    Runtime, Target,
+    Runtime, SmokeExpect, Target,
 };
 use crate::discover::{Binary, Kind, TargetKind};
 use crate::error::{Error, Result};
@@ -87,6 +87,20 @@ pub struct Artifact {
     pub include: Vec<Include>,
     /// The Lambda runtime it must start on.
     pub runtime: Runtime,
+    /// `--smoke`: how to invoke it once before packaging; `None` when it is not smoke-tested.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smoke: Option<SmokeSpec>,
+}
+
+/// How a smoke test invokes one artifact (see [`crate::smoke`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SmokeSpec {
+    /// The event file; `None`: the default event.
+    pub event: Option<PathBuf>,
+    /// The outcome the invocation must have.
+    pub expect: SmokeExpect,
+    /// It uses `lambda_http`: the default event is an API Gateway request.
+    pub http: bool,
 }
 
 impl Artifact {
@@ -306,6 +320,11 @@ pub fn plan(
                         .collect(),
                     include: s.settings.include.value.clone(),
                     runtime: s.settings.runtime.value,
+                    smoke: s.settings.smoke.value.then(|| SmokeSpec {
+                        event: s.settings.smoke_event.value.clone(),
+                        expect: s.settings.smoke_expect.value,
+                        http: s.binary.http,
+                    }),
                 });
             }
         }
@@ -493,6 +512,7 @@ mod tests {
             name: name.into(),
             target_kind: TargetKind::Bin,
             detected,
+            http: false,
             reason: String::new(),
             package_dir: PathBuf::from(package),
         }
@@ -511,6 +531,9 @@ mod tests {
             internal: Sourced::default_value(false),
             compiler_subcommand: Sourced::default_value(vec![]),
             compiler_extra_args: Sourced::default_value(vec![]),
+            smoke: Sourced::default_value(false),
+            smoke_event: Sourced::default_value(None),
+            smoke_expect: Sourced::default_value(SmokeExpect::Any),
         }
     }
 

@@ -234,7 +234,7 @@ fn read_pipes(child: &mut Child) -> Receiver<(usize, Vec<u8>)> {
 }
 
 /// Kills the child's process group (the child leads it) and reaps the child.
-fn stop(child: &mut Child) {
+pub(crate) fn stop(child: &mut Child) {
     if let Ok(group) = i32::try_from(child.id()) {
         // SAFETY: kill(2) takes no pointers; a negative id names the process group the child
         // leads (`process_group(0)`), which lives at least until the child is reaped below.

@@ -22,6 +22,8 @@ pub enum Phase {
     Compile,
     /// The runtime gate.
     Gate,
+    /// `--smoke`: each binary against the built-in Runtime API emulator.
+    Smoke,
     /// Writing artifacts.
     Package,
     /// Writing SHA256SUMS and manifest.json.
@@ -40,6 +42,7 @@ impl Phase {
             Phase::Toolchain => "Toolchain",
             Phase::Compile => "Compiling",
             Phase::Gate => "Checking",
+            Phase::Smoke => "Smoke-testing",
             Phase::Package => "Packaging",
             Phase::Record => "Recording",
             Phase::Upload => "Uploading",
@@ -54,6 +57,7 @@ impl Phase {
             Phase::Toolchain => "toolchain",
             Phase::Compile => "compile",
             Phase::Gate => "gate",
+            Phase::Smoke => "smoke",
             Phase::Package => "package",
             Phase::Record => "record",
             Phase::Upload => "upload",

@@ -79,6 +79,9 @@ pub struct Record {
     /// version. A later run with the same inputs leaves the file as it is.
     #[serde(default)]
     pub inputs_sha256: String,
+    /// `--smoke`: how the binary answered the built-in Runtime API emulator; absent without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smoke: Option<crate::smoke::Smoke>,
 }
 
 impl Record {
@@ -89,7 +92,12 @@ impl Record {
 }
 
 /// The manifest for what a run packaged.
-pub fn manifest(plan: &Plan, packaged: &[Packaged], gated: &Gated) -> Manifest {
+pub fn manifest(
+    plan: &Plan,
+    packaged: &[Packaged],
+    gated: &Gated,
+    smoked: &[Option<crate::smoke::Smoked>],
+) -> Manifest {
     let artifacts: Vec<Record> = packaged
         .iter()
         .map(|p| {
@@ -114,6 +122,7 @@ pub fn manifest(plan: &Plan, packaged: &[Packaged], gated: &Gated) -> Manifest {
                     .copied()
                     .flatten()
                     .map(|v| v.to_string()),
+                smoke: smoked.get(p.artifact).cloned().flatten().map(|s| s.record),
             }
         })
         .collect();

@@ -11,7 +11,7 @@ use crate::plan;
 use crate::prepare::{Resolved, needs_zig, resolve, zig_wanted};
 use crate::progress::{Phase, Progress, human_duration};
 use crate::record::{self, Manifest, Others, Records};
-use crate::{ci, compile, gate, lambda_dir, output, package, print_config, toolchain, upload};
+use crate::{ci, compile, gate, lambda_dir, output, package, print_config, smoke, toolchain, upload};
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -117,6 +117,7 @@ fn build(
         ));
     }
     let gated = gate::check(plan, &built, verify)?;
+    let smoked = smoke_test(&resolved, &built, env, progress)?;
 
     let outputs: usize = plan.artifacts.iter().map(|a| a.outputs.len()).sum();
     progress.phase(
@@ -151,7 +152,7 @@ fn build(
         ),
     };
     progress.phase(Phase::Record, &format!("SHA256SUMS and manifest.json{where_records}"));
-    let manifest = record::manifest(plan, &packaged, &gated);
+    let manifest = record::manifest(plan, &packaged, &gated, &smoked);
     // Every artifact and then the records, renamed into place together.
     staged.extend(record::stage(&records, &manifest)?);
     lambda_dir::commit(staged)?;
@@ -197,6 +198,45 @@ fn build(
         lambda_dir: plan.lambda_dir.clone(),
         manifest,
     })
+}
+
+/// `--smoke`: invokes the binaries that ask for it and prints each result; any failure ends the
+/// run here, before anything is packaged, recorded or uploaded.
+fn smoke_test(
+    resolved: &Resolved,
+    built: &compile::Built,
+    env: &EnvVars,
+    progress: &Progress,
+) -> Result<Vec<Option<smoke::Smoked>>> {
+    let plan = &resolved.plan;
+    let count = plan.artifacts.iter().filter(|a| a.smoke.is_some()).count();
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    progress.phase(
+        Phase::Smoke,
+        &format!("{count} binaries against the built-in Lambda Runtime API emulator"),
+    );
+    let options = smoke::Options {
+        timeout: std::time::Duration::from_secs(resolved.run.smoke_timeout.value),
+        env,
+        vars: &plan
+            .cargo
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<Vec<_>>(),
+    };
+    let smoked = smoke::run(plan, built, &options, &|note| progress.note(note))?;
+    for (artifact, result) in plan.artifacts.iter().zip(&smoked) {
+        if let Some(result) = result {
+            progress.note(&smoke::summary(artifact, result));
+        }
+    }
+    match smoke::failures(plan, &smoked) {
+        Some(failures) => Err(Error::Failed(anyhow::anyhow!(failures))),
+        None => Ok(smoked),
+    }
 }
 
 /// Uploads the build to its GitHub release and says what happened to each asset.

@@ -348,6 +348,42 @@ pub static SETTINGS: &[Setting] = &[
         Env,
         "Skip the runtime gate (machine, shared libraries, glibc version of every binary); warns",
     ),
+    per_package(setting(
+        "smoke",
+        Switch,
+        Metadata,
+        "After the gate, start each selected function and extension against a Lambda Runtime API emulator built into lambda-build and invoke it once (arm64 under qemu-user when available); a crash, init error, timeout or unexpected outcome fails the run before anything is packaged",
+    )),
+    per_package(valued(
+        setting(
+            "smoke-event",
+            Value,
+            Metadata,
+            "With --smoke: JSON file sent as the event (relative to the folder of the table that sets it)",
+        ),
+        "PATH",
+        Some("{} (an API Gateway v2 request for lambda_http functions)"),
+    )),
+    per_package(valued(
+        setting(
+            "smoke-expect",
+            Value,
+            Metadata,
+            "With --smoke: the outcome the invocation must have: response, error, or any (a response or a handled error)",
+        ),
+        "OUTCOME",
+        Some("any"),
+    )),
+    valued(
+        setting(
+            "smoke-timeout",
+            Value,
+            Env,
+            "With --smoke: seconds each function has to start and answer",
+        ),
+        "SECONDS",
+        Some("10"),
+    ),
     short(
         valued(
             setting(

@@ -558,6 +558,7 @@ mod property {
             unzipped_size: bytes.len() as u64,
             runtime: "provided.al2023".into(),
             glibc_required: None,
+            smoke: None,
             inputs_sha256: String::new(),
         }
     }

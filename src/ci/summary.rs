@@ -88,6 +88,7 @@ mod tests {
             runtime: "provided.al2023".into(),
             glibc_required: Some("2.28".into()),
             inputs_sha256: String::new(),
+            smoke: None,
         };
         let manifest = Manifest {
             version: 1,

@@ -18,7 +18,8 @@ use serde::Serialize;
 pub use resolve::{Resolver, Table};
 pub use source::{PRECEDENCE, Source, Sourced};
 pub use values::{
-    Arch, Color, CompilerKind, GlibcVersion, Libc, MessageFormat, OutputFormat, Profile, Runtime, Shard, Target,
+    Arch, Color, CompilerKind, GlibcVersion, Libc, MessageFormat, OutputFormat, Profile, Runtime, Shard, SmokeExpect,
+    Target,
 };
 
 /// The precedence note under `--help`.
@@ -55,6 +56,8 @@ pub struct RunSettings {
     pub zig_version: Sourced<String>,
     /// `--no-verify`: skip the runtime gate.
     pub no_verify: Sourced<bool>,
+    /// `--smoke-timeout SECONDS`: how long each smoke test may take (default 10).
+    pub smoke_timeout: Sourced<u64>,
     /// `--shard K/N`: build only this slice of the selection.
     pub shard: Sourced<Option<Shard>>,
     /// `--upload`: where to publish after a successful build.
@@ -138,6 +141,12 @@ pub struct PackageSettings {
     pub compiler_subcommand: Sourced<Vec<String>>,
     /// The compiler table's `extra_args`: appended to the cargo command line (compiler cargo).
     pub compiler_extra_args: Sourced<Vec<String>>,
+    /// `--smoke`: invoke the binaries once against the built-in Runtime API emulator.
+    pub smoke: Sourced<bool>,
+    /// `smoke_event`: the event file, resolved against the folder of the table that set it.
+    pub smoke_event: Sourced<Option<PathBuf>>,
+    /// `smoke_expect`: the outcome the invocation must have.
+    pub smoke_expect: Sourced<SmokeExpect>,
 }
 
 /// An extra file or folder to add to zips.

@@ -10,7 +10,9 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::Value as Json;
 
 use super::source::{Raw, RawValue, Source, Sourced};
-use super::values::{self, Color, CompilerKind, MessageFormat, OutputFormat, Profile, Runtime, Shard, Target};
+use super::values::{
+    self, Color, CompilerKind, MessageFormat, OutputFormat, Profile, Runtime, Shard, SmokeExpect, Target,
+};
 use super::{Include, PackageSettings, RunSettings};
 use crate::cli::Inputs;
 use crate::error::{Error, Result};
@@ -254,6 +256,14 @@ impl<'a> Resolver<'a> {
             toolchain_only: self.switch("toolchain-only", root)?,
             no_verify: self.switch("no-verify", root)?,
             shard,
+            smoke_timeout: self
+                .parsed(
+                    "smoke-timeout",
+                    root,
+                    values::parse_smoke_timeout,
+                    values::ACCEPTED_SMOKE_TIMEOUT,
+                )?
+                .or_default(values::DEFAULT_SMOKE_TIMEOUT),
             upload: self.parsed("upload", root, text, "github-release")?,
             release_tag: self.parsed("release-tag", root, text, "a tag name")?,
             draft: self.switch("draft", root)?,
@@ -330,6 +340,11 @@ impl<'a> Resolver<'a> {
             internal: self.switch("internal", scope)?,
             compiler_subcommand: self.list("compiler-subcommand", scope)?,
             compiler_extra_args: self.list("compiler-extra-args", scope)?,
+            smoke: self.switch("smoke", scope)?,
+            smoke_event: self.path("smoke-event", scope)?,
+            smoke_expect: self
+                .parsed("smoke-expect", scope, SmokeExpect::parse, values::ACCEPTED_SMOKE_EXPECT)?
+                .or_default(SmokeExpect::Any),
         })
     }
 

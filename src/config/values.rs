@@ -242,6 +242,44 @@ impl CompilerKind {
     }
 }
 
+/// The outcome a smoke invocation must have (`smoke_expect`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmokeExpect {
+    /// A response or a handled error: the function started and answered.
+    Any,
+    /// A response (`/invocation/{id}/response`).
+    Response,
+    /// A handled error (`/invocation/{id}/error`), for functions meant to reject the event.
+    Error,
+}
+
+/// What `smoke_expect` accepts.
+pub const ACCEPTED_SMOKE_EXPECT: &str = "response, error or any";
+
+impl SmokeExpect {
+    /// Parses an expected outcome, case-insensitively.
+    pub fn parse(text: &str) -> Option<SmokeExpect> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "any" => Some(SmokeExpect::Any),
+            "response" => Some(SmokeExpect::Response),
+            "error" => Some(SmokeExpect::Error),
+            _ => None,
+        }
+    }
+}
+
+/// Seconds a smoke invocation may take when `--smoke-timeout` is not set.
+pub const DEFAULT_SMOKE_TIMEOUT: u64 = 10;
+
+/// What `--smoke-timeout` accepts.
+pub const ACCEPTED_SMOKE_TIMEOUT: &str = "seconds, a whole number from 1 to 3600";
+
+/// Parses `--smoke-timeout`: whole seconds, at least one, at most an hour.
+pub fn parse_smoke_timeout(text: &str) -> Option<u64> {
+    text.trim().parse::<u64>().ok().filter(|s| (1..=3600).contains(s))
+}
+
 /// A Lambda OS-only runtime: decides the glibc binaries may need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum Runtime {

@@ -197,6 +197,7 @@ mod tests {
             outputs: Vec::new(),
             include: Vec::new(),
             runtime,
+            smoke: None,
         }
     }
 

@@ -84,6 +84,14 @@ pub fn check_record(record: &Record) -> Result<(), String> {
     {
         return Err("glibc_required must be a glibc version such as 2.28, or null".into());
     }
+    if let Some(smoke) = &record.smoke
+        && !crate::smoke::OUTCOMES.contains(&smoke.outcome.as_str())
+    {
+        return Err(format!(
+            "smoke.outcome must be one of {}",
+            crate::smoke::OUTCOMES.join(", ")
+        ));
+    }
     Ok(())
 }
 
@@ -155,6 +163,7 @@ mod tests {
             runtime: "provided.al2023".into(),
             glibc_required: Some("2.28".into()),
             inputs_sha256: String::new(),
+            smoke: None,
         }
     }
 
