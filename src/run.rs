@@ -67,6 +67,7 @@ fn build(
     }
     let plan = &resolved.plan;
     let stamp = zip_stamp(env)?;
+    smoke::check_events(plan)?;
     let records = Records::of(plan, entry);
     let others = match (entry, &resolved.run.lambda_dir.value) {
         (EntryPoint::CargoLambda, _) => Others::Clobber,

@@ -259,6 +259,22 @@ fn judge(session: Session, expect: SmokeExpect, timeout: Duration) -> Smoked {
     }
 }
 
+/// Reads every `smoke_event` file before anything compiles: a missing or non-JSON file is a
+/// usage error naming the file.
+pub fn check_events(plan: &Plan) -> crate::error::Result<()> {
+    for artifact in &plan.artifacts {
+        if let Some(spec) = &artifact.smoke {
+            event_of(spec, artifact).map_err(|err| {
+                crate::error::Error::usage(format!(
+                    "invalid smoke_event for {}: {err:#}; accepted: a JSON file, relative to the folder of the table (or the directory of the flag) that sets it",
+                    artifact.name
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// The event an artifact is sent: its `smoke_event` file, else the default for its kind.
 fn event_of(spec: &SmokeSpec, artifact: &Artifact) -> anyhow::Result<Vec<u8>> {
     match &spec.event {

@@ -1,0 +1,205 @@
+//! `--smoke`: every selected function and extension is invoked once against the built-in
+//! Lambda Runtime API emulator before anything is packaged. The fixture's binaries speak the
+//! Runtime API themselves with std only, so these builds take seconds and need no registry.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use support::*;
+
+/// A build of the smoke fixture with `--smoke` into `dir`'s own target and lambda dirs.
+fn smoke_build(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = lambda_build(&fixture("smoke"));
+    cmd.args(["--compiler", "cargo", "--smoke", "--lambda-dir"])
+        .arg(dir.join("lambda"))
+        .arg("--target-dir")
+        .arg(dir.join("target"))
+        .args(args);
+    cmd
+}
+
+/// The manifest's `smoke` object of artifact `name`.
+fn smoke_of(lambda: &Path, name: &str) -> serde_json::Value {
+    let manifest = manifest(lambda);
+    let record = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not recorded"))
+        .clone();
+    record["smoke"].clone()
+}
+
+/// Runs a smoke build that must fail, bounded, and returns it.
+fn failing(dir: &Path, args: &[&str]) -> Run {
+    let run = run_bounded(&mut smoke_build(dir, args), Duration::from_secs(120));
+    assert_eq!(run.code, 1, "stderr:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains("smoke test failed; nothing was packaged"),
+        "{}",
+        run.stderr
+    );
+    run
+}
+
+#[test]
+fn a_function_that_answers_and_an_extension_that_registers_pass_and_are_recorded() {
+    let t = tempfile::tempdir().unwrap();
+    let run = run_ok(&mut smoke_build(
+        t.path(),
+        &["--bin", "ok", "--bin", "rejects", "--bin", "ext"],
+    ));
+    let lambda = t.path().join("lambda");
+    let ok = smoke_of(&lambda, "ok");
+    assert_eq!(ok["outcome"], "response", "{}", run.stderr);
+    assert!(ok["init_ms"].is_u64() && ok["invoke_ms"].is_u64(), "{ok}");
+    // rejects answers with a handled error, which its per-binary metadata expects.
+    assert_eq!(smoke_of(&lambda, "rejects")["outcome"], "error");
+    let ext = smoke_of(&lambda, "ext");
+    assert_eq!(ext["outcome"], "registered");
+    assert!(ext["init_ms"].is_u64(), "{ext}");
+    assert!(
+        run.stderr.contains("smoke ok (x86_64): response, init "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn without_smoke_nothing_is_invoked_and_nothing_recorded() {
+    let t = tempfile::tempdir().unwrap();
+    let mut cmd = lambda_build(&fixture("smoke"));
+    cmd.args(["--compiler", "cargo", "--bin", "panics", "--lambda-dir"])
+        .arg(t.path().join("lambda"))
+        .arg("--target-dir")
+        .arg(t.path().join("target"));
+    run_ok(&mut cmd);
+    assert_eq!(smoke_of(&t.path().join("lambda"), "panics"), serde_json::Value::Null);
+}
+
+#[test]
+fn a_panic_at_start_up_fails_with_its_output_and_leaves_the_lambda_dir_as_it_was() {
+    let t = tempfile::tempdir().unwrap();
+    let lambda = t.path().join("lambda");
+    run_ok(&mut smoke_build(t.path(), &["--bin", "ok"]));
+    let before = contents(&lambda);
+    let run = failing(t.path(), &["--bin", "ok", "--bin", "panics", "--output-format", "zip"]);
+    assert!(
+        run.stderr
+            .contains("panics (x86_64): exited (exit code 101) before it asked for an event"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("TABLE_NAME must be set"), "{}", run.stderr);
+    assert_eq!(contents(&lambda), before, "the lambda dir changed");
+}
+
+#[test]
+fn the_variables_given_with_env_var_reach_the_function() {
+    let t = tempfile::tempdir().unwrap();
+    let run = run_ok(&mut smoke_build(
+        t.path(),
+        &["--bin", "panics", "--env-var", "TABLE_NAME=t"],
+    ));
+    assert_eq!(
+        smoke_of(&t.path().join("lambda"), "panics")["outcome"],
+        "response",
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_init_error_fails_the_run() {
+    let t = tempfile::tempdir().unwrap();
+    let run = failing(t.path(), &["--bin", "initerr"]);
+    assert!(
+        run.stderr
+            .contains("initerr (x86_64): reported an init error (ConfigError)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!t.path().join("lambda").exists());
+}
+
+#[test]
+fn a_function_that_never_polls_times_out_and_is_stopped() {
+    let t = tempfile::tempdir().unwrap();
+    let run = failing(t.path(), &["--bin", "sleeps", "--smoke-timeout", "1"]);
+    assert!(
+        run.stderr
+            .contains("sleeps (x86_64): did not ask for an event within 1s (--smoke-timeout)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("connecting..."), "{}", run.stderr);
+}
+
+#[test]
+fn a_handled_error_where_a_response_is_expected_is_unexpected() {
+    let t = tempfile::tempdir().unwrap();
+    // The flag outranks the binary's `smoke_expect = "error"`.
+    let run = failing(t.path(), &["--bin", "rejects", "--smoke-expect", "response"]);
+    assert!(
+        run.stderr
+            .contains("rejects (x86_64): answered with a handled error (Rejected); smoke_expect = \"response\""),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_response_where_an_error_is_expected_is_unexpected() {
+    let t = tempfile::tempdir().unwrap();
+    let run = failing(t.path(), &["--bin", "ok", "--smoke-expect", "error"]);
+    assert!(
+        run.stderr.contains("ok (x86_64): answered with a response"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn bad_smoke_inputs_are_usage_errors_before_anything_compiles() {
+    let t = tempfile::tempdir().unwrap();
+    let usage = run(&mut smoke_build(t.path(), &["--smoke-expect", "maybe"]));
+    assert_usage(
+        &usage,
+        &[
+            "smoke expect",
+            "\"maybe\"",
+            "flag --smoke-expect",
+            "response, error or any",
+        ],
+    );
+    let usage = run(&mut smoke_build(t.path(), &["--smoke-timeout", "0"]));
+    assert_usage(&usage, &["smoke timeout", "flag --smoke-timeout"]);
+    let usage = run(&mut smoke_build(t.path(), &["--smoke-event", "no-such.json"]));
+    assert_usage(&usage, &["smoke_event", "no-such.json"]);
+    assert!(!t.path().join("target").exists(), "something compiled");
+}
+
+#[test]
+fn the_event_file_is_what_the_function_gets() {
+    let t = tempfile::tempdir().unwrap();
+    let event = t.path().join("event.json");
+    std::fs::write(&event, "{\"smoke\": \"named\"}").unwrap();
+    // `panics` without TABLE_NAME crashes, so the event shows in its output only through `ok`,
+    // which must then fail: expect an error to see its output lines.
+    let run = failing(
+        t.path(),
+        &[
+            "--bin",
+            "ok",
+            "--smoke-expect",
+            "error",
+            "--smoke-event",
+            event.to_str().unwrap(),
+        ],
+    );
+    assert!(run.stderr.contains("got {\"smoke\": \"named\"}"), "{}", run.stderr);
+}
