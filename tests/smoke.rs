@@ -203,3 +203,60 @@ fn the_event_file_is_what_the_function_gets() {
     );
     assert!(run.stderr.contains("got {\"smoke\": \"named\"}"), "{}", run.stderr);
 }
+
+/// The real `lambda_runtime`, `lambda_http` and `lambda-extension` binaries of `examples/`
+/// (built with the flags and target dir of tests/examples.rs, so nothing recompiles) answer the
+/// built-in emulator: x86_64 natively, arm64 under qemu-user.
+#[test]
+fn the_examples_answer_natively_and_under_qemu() {
+    if !have_tool("an aarch64 Rust standard library", arm64_rustc().is_some())
+        || !have_tool("qemu-aarch64-static", on_path("qemu-aarch64-static"))
+    {
+        return;
+    }
+    let _lock = examples_lock();
+    let t = tempfile::tempdir().unwrap();
+    let lambda = t.path().join("lambda");
+    let mut cmd = lambda_build(&examples());
+    cmd.env("CARGO_TARGET_DIR", examples_target_dir())
+        .env("RUSTC", arm64_rustc().unwrap())
+        .args([
+            "--x86-64",
+            "--arm64",
+            "--output-format",
+            "binary,zip",
+            "--smoke",
+            "--lambda-dir",
+        ])
+        .arg(&lambda);
+    let run = run_ok(&mut cmd);
+    let manifest = manifest(&lambda);
+    let mut outcomes: Vec<(String, String, String)> = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["format"] == "binary")
+        .map(|a| {
+            let smoke = &a["smoke"];
+            assert!(smoke["init_ms"].is_u64(), "{a}");
+            (
+                a["arch"].as_str().unwrap().to_owned(),
+                a["name"].as_str().unwrap().to_owned(),
+                smoke["outcome"].as_str().unwrap_or("none").to_owned(),
+            )
+        })
+        .collect();
+    outcomes.sort();
+    let expected: Vec<(String, String, String)> = ["arm64", "x86_64"]
+        .iter()
+        .flat_map(|arch| {
+            [
+                ("echo-extension", "registered"),
+                ("hello", "response"),
+                ("http-hello", "response"),
+            ]
+            .map(|(name, outcome)| (arch.to_string(), name.to_owned(), outcome.to_owned()))
+        })
+        .collect();
+    assert_eq!(outcomes, expected, "{}", run.stderr);
+}
