@@ -32,6 +32,7 @@ pub fn markdown(manifest: &Manifest, phases: &[(String, Duration)], warnings: &[
             r.glibc_required.as_deref().unwrap_or("static"),
         );
     }
+    md.push_str(&smoke_markdown(manifest));
     if !phases.is_empty() {
         let times: Vec<String> = phases
             .iter()
@@ -43,6 +44,35 @@ pub fn markdown(manifest: &Manifest, phases: &[(String, Duration)], warnings: &[
         let _ = writeln!(md, "\n> [!WARNING]\n> {}", cell(warning));
     }
     md
+}
+
+/// The `--smoke` section: one row per binary and architecture (a binary and its zip share one
+/// result); empty when nothing was smoke-tested.
+fn smoke_markdown(manifest: &Manifest) -> String {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut rows = String::new();
+    for r in &manifest.artifacts {
+        let Some(smoke) = &r.smoke else { continue };
+        if !seen.insert((&r.name, &r.arch)) {
+            continue;
+        }
+        let ms = |v: Option<u64>| v.map_or_else(|| "–".to_owned(), |v| format!("{v} ms"));
+        let _ = writeln!(
+            rows,
+            "| {} | {} | {} | {} | {} |",
+            cell(&r.name),
+            r.arch,
+            cell(&smoke.outcome),
+            ms(smoke.init_ms),
+            ms(smoke.invoke_ms)
+        );
+    }
+    match rows.is_empty() {
+        true => rows,
+        false => format!(
+            "\n**Smoke test** (built-in Runtime API emulator):\n\n| name | arch | outcome | init | invoke |\n|---|---|---|---:|---:|\n{rows}"
+        ),
+    }
 }
 
 /// The summary's release section: the release and what happened to each asset.
@@ -117,6 +147,50 @@ mod tests {
 
         > [!WARNING]
         > big \| heavy
+        ");
+    }
+
+    #[test]
+    fn smoke_results_get_one_row_per_binary_and_arch() {
+        let record = |format: &str, path: &str| Record {
+            name: "hello".into(),
+            kind: Kind::Function,
+            arch: "x86_64".into(),
+            target: "x86_64-unknown-linux-gnu".into(),
+            profile: "release".into(),
+            format: format.into(),
+            path: path.into(),
+            size: 1,
+            sha256: String::new(),
+            code_sha256: String::new(),
+            unzipped_size: 1,
+            runtime: "provided.al2023".into(),
+            glibc_required: None,
+            inputs_sha256: String::new(),
+            smoke: Some(crate::smoke::Smoke {
+                outcome: "response".into(),
+                init_ms: Some(4),
+                invoke_ms: Some(1),
+            }),
+        };
+        let manifest = Manifest {
+            version: 1,
+            tool: Tool {
+                name: "lambda-build".into(),
+                version: "0".into(),
+            },
+            artifacts: vec![
+                record("binary", "hello/bootstrap"),
+                record("zip", "hello/bootstrap.zip"),
+            ],
+        };
+        let md = smoke_markdown(&manifest);
+        insta::assert_snapshot!(md, @r"
+        **Smoke test** (built-in Runtime API emulator):
+
+        | name | arch | outcome | init | invoke |
+        |---|---|---|---:|---:|
+        | hello | x86_64 | response | 4 ms | 1 ms |
         ");
     }
 }
