@@ -259,4 +259,36 @@ fn the_examples_answer_natively_and_under_qemu() {
         })
         .collect();
     assert_eq!(outcomes, expected, "{}", run.stderr);
+    compare_with_cargo_lambda(&lambda, &run.stderr);
+}
+
+/// The answer of `name` on `arch` as the smoke line on stderr shows it.
+fn smoke_answer(stderr: &str, name: &str, arch: &str) -> serde_json::Value {
+    let prefix = format!("smoke {name} ({arch}): response, ");
+    let line = stderr
+        .lines()
+        .find_map(|l| l.split_once(&prefix).map(|(_, rest)| rest))
+        .unwrap_or_else(|| panic!("no smoke line for {name} {arch}:\n{stderr}"));
+    let (_, answer) = line.split_once(": ").unwrap();
+    serde_json::from_str(answer).unwrap_or_else(|e| panic!("{answer:?}: {e}"))
+}
+
+/// The same binaries and default events through cargo-lambda's emulator (`cargo lambda watch`
+/// + `cargo lambda invoke`) give the same answers as the built-in emulator.
+fn compare_with_cargo_lambda(lambda: &Path, stderr: &str) {
+    let cargo_lambda = cargo_lambda();
+    if !have_tool("cargo-lambda (pip install cargo-lambda)", cargo_lambda.is_some()) {
+        return;
+    }
+    let emulator = Emulator::start(&cargo_lambda.unwrap(), &examples());
+    let apigw = std::fs::read_to_string(repo().join("tests/fixtures/apigw-v2-request.json")).unwrap();
+    for arch in ["x86_64", "arm64"] {
+        for (name, event) in [("hello", "{}"), ("http-hello", apigw.as_str())] {
+            let mut function = emulator.serve(name, &lambda.join(format!("{arch}/{name}/bootstrap")), arch == "arm64");
+            let theirs = emulator.invoke(name, event);
+            let _ = function.kill();
+            let _ = function.wait();
+            assert_eq!(smoke_answer(stderr, name, arch), theirs, "{name} on {arch}");
+        }
+    }
 }

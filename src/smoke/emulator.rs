@@ -59,6 +59,8 @@ pub struct Session {
     pub invoke: Option<Duration>,
     /// The child's last output lines (stdout and stderr together).
     pub tail: Vec<String>,
+    /// The body of its answer (response or handled error).
+    pub answer: Vec<u8>,
 }
 
 /// Where the session is.
@@ -69,6 +71,7 @@ struct State {
     handed_out: Option<Instant>,
     invoke: Option<Duration>,
     ended: Option<Ended>,
+    answer: Vec<u8>,
 }
 
 /// Runs `command` (the binary, or qemu and the binary) against a fresh emulator that hands it
@@ -110,6 +113,7 @@ pub fn run(
         handed_out: None,
         invoke: None,
         ended: None,
+        answer: Vec::new(),
     };
     let deadline = started + timeout;
     let ended = serve(&server, &mut child, &mut state, event, deadline);
@@ -125,6 +129,7 @@ pub fn run(
         init: state.init,
         invoke: state.invoke,
         tail,
+        answer: state.answer,
     })
 }
 
@@ -184,6 +189,7 @@ fn handle(mut request: Request, state: &mut State, event: &[u8]) {
                 "response" => Ended::Response,
                 _ => Ended::HandledError(error_type(&request, &body)),
             });
+            state.answer = body;
             accepted()
         }
         (Method::Post, "/2018-06-01/runtime/init/error") => {

@@ -63,6 +63,8 @@ pub struct Smoked {
     pub failure: Option<String>,
     /// The child's last output lines.
     pub tail: Vec<String>,
+    /// The start of its answer, on one line, for the terminal.
+    pub answer: String,
 }
 
 /// What the run needs to start the binaries.
@@ -113,6 +115,7 @@ pub fn run(
                 },
                 failure: None,
                 tail: Vec::new(),
+                answer: String::new(),
             });
         }
     }
@@ -256,6 +259,7 @@ fn judge(session: Session, expect: SmokeExpect, timeout: Duration) -> Smoked {
         },
         failure,
         tail: session.tail,
+        answer: one_line(&session.answer),
     }
 }
 
@@ -274,6 +278,18 @@ pub fn check_events(plan: &Plan) -> crate::error::Result<()> {
     }
     Ok(())
 }
+
+/// The first [`ANSWER_CHARS`] characters of an answer, on one line.
+fn one_line(answer: &[u8]) -> String {
+    let text = String::from_utf8_lossy(answer).replace(['\n', '\r'], " ");
+    match text.char_indices().nth(ANSWER_CHARS) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text,
+    }
+}
+
+/// How much of an answer the terminal shows.
+const ANSWER_CHARS: usize = 200;
 
 /// The event an artifact is sent: its `smoke_event` file, else the default for its kind.
 fn event_of(spec: &SmokeSpec, artifact: &Artifact) -> anyhow::Result<Vec<u8>> {
@@ -334,6 +350,9 @@ pub fn summary(artifact: &Artifact, smoked: &Smoked) -> String {
     }
     if let Some(ms) = smoked.record.invoke_ms {
         line.push_str(&format!(", invoke {ms} ms"));
+    }
+    if !smoked.answer.is_empty() {
+        line.push_str(&format!(": {}", smoked.answer));
     }
     line
 }
