@@ -205,7 +205,7 @@ mod tests {
         zig.target = "x86_64-unknown-linux-gnu.2.34".into();
         assert_eq!(check_record(&zig), Ok(()));
         type Change = fn(&mut Record);
-        let bad: [(&str, Change); 12] = [
+        let bad: [(&str, Change); 13] = [
             ("not where lambda-build puts", |r| r.path = "other/bootstrap.zip".into()),
             ("not where lambda-build puts", |r| {
                 r.path = "arm64/hello/bootstrap.zip".into()
@@ -220,6 +220,13 @@ mod tests {
             ("inputs_sha256 must be", |r| r.inputs_sha256 = "x".into()),
             ("runtime must be", |r| r.runtime = "al2".into()),
             ("glibc_required must be", |r| r.glibc_required = Some("2.28\n".into())),
+            ("smoke.outcome must be", |r| {
+                r.smoke = Some(crate::smoke::Smoke {
+                    outcome: "ok\n| injected".into(),
+                    init_ms: None,
+                    invoke_ms: None,
+                })
+            }),
         ];
         for (rule, change) in bad {
             let mut r = record("hello/bootstrap.zip");

@@ -380,3 +380,81 @@ pub fn failures(plan: &Plan, results: &[Option<Smoked>]) -> Option<String> {
     }
     (!text.is_empty()).then(|| format!("smoke test failed; nothing was packaged:{text}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(ended: Ended) -> Session {
+        Session {
+            ended,
+            init: Some(Duration::from_millis(3)),
+            invoke: None,
+            tail: vec!["last".into()],
+            answer: b"{\"a\":\n1}".to_vec(),
+        }
+    }
+
+    #[test]
+    fn each_ending_is_judged_against_the_expected_outcome() {
+        let ten = Duration::from_secs(10);
+        let cases = [
+            (Ended::Response, SmokeExpect::Any, "response", false),
+            (Ended::Response, SmokeExpect::Error, "unexpected", true),
+            (Ended::HandledError("E".into()), SmokeExpect::Any, "error", false),
+            (
+                Ended::HandledError("E".into()),
+                SmokeExpect::Response,
+                "unexpected",
+                true,
+            ),
+            (Ended::Registered, SmokeExpect::Response, "registered", false),
+            (Ended::InitError("E".into()), SmokeExpect::Any, "init-error", true),
+            (
+                Ended::Exited {
+                    status: "signal 6".into(),
+                    initialized: true,
+                },
+                SmokeExpect::Any,
+                "crashed",
+                true,
+            ),
+            (
+                Ended::Exited {
+                    status: "exit code 1".into(),
+                    initialized: false,
+                },
+                SmokeExpect::Any,
+                "exited",
+                true,
+            ),
+            (Ended::Timeout { initialized: false }, SmokeExpect::Any, "timeout", true),
+        ];
+        for (ended, expect, outcome, fails) in cases {
+            let smoked = judge(session(ended.clone()), expect, ten);
+            assert_eq!(smoked.record.outcome, outcome, "{ended:?}");
+            assert_eq!(smoked.failure.is_some(), fails, "{ended:?}");
+            assert!(OUTCOMES.contains(&outcome));
+            assert_eq!(smoked.record.init_ms, Some(3));
+            assert_eq!(smoked.answer, "{\"a\": 1}");
+        }
+    }
+
+    #[test]
+    fn long_answers_are_cut_on_a_character_boundary() {
+        let long = "é".repeat(ANSWER_CHARS + 5);
+        assert_eq!(one_line(long.as_bytes()), format!("{}...", "é".repeat(ANSWER_CHARS)));
+    }
+
+    #[test]
+    fn the_other_architecture_needs_qemu_on_path() {
+        let nowhere = EnvVars::from_pairs([("PATH", "/nonexistent")]);
+        let (native, other) = match host_arch() {
+            Some(Arch::X86_64) => (Arch::X86_64, Arch::Arm64),
+            Some(Arch::Arm64) => (Arch::Arm64, Arch::X86_64),
+            None => return,
+        };
+        assert_eq!(runner(native, &nowhere), Some(None));
+        assert_eq!(runner(other, &nowhere), None);
+    }
+}
