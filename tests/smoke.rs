@@ -67,6 +67,14 @@ fn a_function_that_answers_and_an_extension_that_registers_pass_and_are_recorded
         "{}",
         run.stderr
     );
+    // ok's event is its per-binary smoke_event, relative to its package's folder; ok echoes it.
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.contains("smoke ok (x86_64)") && l.ends_with(": {\"name\": \"smoke\"}")),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
