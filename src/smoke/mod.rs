@@ -281,7 +281,7 @@ pub fn check_events(plan: &Plan) -> crate::error::Result<()> {
 
 /// The first [`ANSWER_CHARS`] characters of an answer, on one line.
 fn one_line(answer: &[u8]) -> String {
-    let text = String::from_utf8_lossy(answer).replace(['\n', '\r'], " ");
+    let text = String::from_utf8_lossy(answer).trim().replace(['\n', '\r'], " ");
     match text.char_indices().nth(ANSWER_CHARS) {
         Some((end, _)) => format!("{}...", &text[..end]),
         None => text,
