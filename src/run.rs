@@ -68,6 +68,7 @@ fn build(
     let plan = &resolved.plan;
     let stamp = zip_stamp(env)?;
     smoke::check_events(plan)?;
+    smoke::check_runners(plan, env, &resolved.run.smoke_all)?;
     let records = Records::of(plan, entry);
     let others = match (entry, &resolved.run.lambda_dir.value) {
         (EntryPoint::CargoLambda, _) => Others::Clobber,

@@ -384,6 +384,12 @@ pub static SETTINGS: &[Setting] = &[
         "SECONDS",
         Some("10"),
     ),
+    setting(
+        "smoke-all",
+        Switch,
+        Env,
+        "With --smoke: fail before compiling when binaries of another architecture cannot be run here (no qemu-user on PATH), instead of skipping them",
+    ),
     short(
         valued(
             setting(

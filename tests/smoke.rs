@@ -300,3 +300,28 @@ fn compare_with_cargo_lambda(lambda: &Path, stderr: &str) {
         }
     }
 }
+
+#[test]
+fn smoke_all_refuses_before_compiling_what_no_qemu_here_can_run() {
+    let t = tempfile::tempdir().unwrap();
+    // A PATH with cargo and rustc (rustup's proxies) but no qemu-user.
+    let cargo = which::which("cargo").unwrap();
+    let path = cargo.parent().unwrap().to_path_buf();
+    assert!(!path.join("qemu-aarch64-static").exists() && !path.join("qemu-aarch64").exists());
+    let mut cmd = smoke_build(t.path(), &["--arm64", "--smoke-all"]);
+    cmd.env("PATH", &path);
+    let run = run(&mut cmd);
+    assert_usage(
+        &run,
+        &[
+            "--smoke-all (from flag --smoke-all)",
+            "arm64 binaries",
+            "qemu-aarch64-static or qemu-aarch64 not found on PATH",
+        ],
+    );
+    assert!(!t.path().join("target").exists(), "nothing may compile");
+    // The same from the environment names the variable.
+    let mut cmd = smoke_build(t.path(), &["--arm64"]);
+    cmd.env("PATH", &path).env("LAMBDA_BUILD_SMOKE_ALL", "true");
+    assert_usage(&support::run(&mut cmd), &["(from env LAMBDA_BUILD_SMOKE_ALL)"]);
+}

@@ -58,6 +58,8 @@ pub struct RunSettings {
     pub no_verify: Sourced<bool>,
     /// `--smoke-timeout SECONDS`: how long each smoke test may take (default 10).
     pub smoke_timeout: Sourced<u64>,
+    /// `--smoke-all`: a binary that cannot be smoke-tested here is an error, not skipped.
+    pub smoke_all: Sourced<bool>,
     /// `--shard K/N`: build only this slice of the selection.
     pub shard: Sourced<Option<Shard>>,
     /// `--upload`: where to publish after a successful build.

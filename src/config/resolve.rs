@@ -264,6 +264,7 @@ impl<'a> Resolver<'a> {
                     values::ACCEPTED_SMOKE_TIMEOUT,
                 )?
                 .or_default(values::DEFAULT_SMOKE_TIMEOUT),
+            smoke_all: self.switch("smoke-all", root)?,
             upload: self.parsed("upload", root, text, "github-release")?,
             release_tag: self.parsed("release-tag", root, text, "a tag name")?,
             draft: self.switch("draft", root)?,

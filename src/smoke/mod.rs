@@ -279,6 +279,31 @@ pub fn check_events(plan: &Plan) -> crate::error::Result<()> {
     Ok(())
 }
 
+/// With `--smoke-all`, refuses (before anything compiles) a run with binaries to smoke-test that
+/// no program here can start: binaries of another architecture without qemu-user on PATH.
+pub fn check_runners(plan: &Plan, env: &EnvVars, all: &crate::config::Sourced<bool>) -> crate::error::Result<()> {
+    if !all.value {
+        return Ok(());
+    }
+    let stranded: Vec<&Artifact> = plan
+        .artifacts
+        .iter()
+        .filter(|a| a.smoke.is_some() && runner(a.target.arch, env).is_none())
+        .collect();
+    let Some(first) = stranded.first() else {
+        return Ok(());
+    };
+    let names: Vec<&str> = stranded.iter().map(|a| a.name.as_str()).collect();
+    Err(crate::error::Error::usage(format!(
+        "--smoke-all (from {}): {} {} binaries ({}) cannot be smoke-tested here: {} not found on PATH; accepted: qemu-user on PATH (Debian: qemu-user-static), or without --smoke-all they are skipped",
+        all.source,
+        stranded.len(),
+        first.target.arch.lambda_name(),
+        names.join(", "),
+        qemu_names(first.target.arch).join(" or ")
+    )))
+}
+
 /// The first [`ANSWER_CHARS`] characters of an answer, on one line.
 fn one_line(answer: &[u8]) -> String {
     let text = String::from_utf8_lossy(answer).trim().replace(['\n', '\r'], " ");
