@@ -107,9 +107,38 @@ pub fn commit(staged: Vec<Staged>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Stages and commits one file at once (for writers with a single file).
-pub fn write_one(dir: &Path, relative: &str, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
-    commit(vec![stage(dir, relative, bytes, mode)?])
+/// What lies at `dir/relative`, as a writer there would meet it.
+#[derive(Debug)]
+pub enum Place {
+    /// A component of the path does not exist (every one before it is a real folder).
+    Missing,
+    /// Every component above the last is a real folder; what the path itself holds.
+    Found(fs::Metadata),
+    /// A component above the last is not a real folder (a file, or a symlink even to a folder):
+    /// its path and metadata.
+    Blocked(PathBuf, fs::Metadata),
+}
+
+/// Walks `relative` (`/`-separated) below `dir` component by component without following
+/// symlinks, so a caller checks before writing that nothing in the way leads elsewhere.
+pub fn place(dir: &Path, relative: &str) -> std::io::Result<Place> {
+    let mut path = dir.to_path_buf();
+    let mut parts = relative.split('/').peekable();
+    while let Some(part) = parts.next() {
+        path.push(part);
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Place::Missing),
+            Err(err) => return Err(err),
+        };
+        if parts.peek().is_none() {
+            return Ok(Place::Found(meta));
+        }
+        if !meta.is_dir() {
+            return Ok(Place::Blocked(path, meta));
+        }
+    }
+    Ok(Place::Missing)
 }
 
 /// Creates the folders of `relative` below `dir`, refusing anything that is not a real folder,

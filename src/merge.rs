@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::ci;
 use crate::cli::EnvVars;
 use crate::error::{Error, Result};
-use crate::lambda_dir;
+use crate::lambda_dir::{self, Place};
 use crate::record::{self, CHECKSUMS, MANIFEST, Manifest, Record};
 
 /// The most a shard's `manifest.json` or `SHA256SUMS` may hold: far above any real build's.
@@ -186,31 +186,23 @@ fn resolved(path: &Path) -> Result<PathBuf> {
 /// A destination under `--out` goes through real folders (a symlink there could lead outside
 /// `--out`) and is not itself a folder, so every write can succeed.
 fn check_destination(out: &Path, relative: &str) -> Result<()> {
-    let mut path = out.to_path_buf();
-    let mut components = relative.split('/').peekable();
-    while let Some(component) = components.next() {
-        path.push(component);
-        let Ok(metadata) = std::fs::symlink_metadata(&path) else {
-            return Ok(());
-        };
-        let last = components.peek().is_none();
-        let fits = if last { !metadata.is_dir() } else { metadata.is_dir() };
-        if !fits {
-            return Err(Error::usage(format!(
-                "--out {}: {} is in the way of {relative} ({}); accepted: an --out whose folders are real folders",
-                out.display(),
-                path.display(),
-                if metadata.file_type().is_symlink() {
-                    "a symlink"
-                } else if metadata.is_dir() {
-                    "a folder"
-                } else {
-                    "not a folder"
-                }
-            )));
+    let (path, metadata) = match lambda_dir::place(out, relative) {
+        Ok(Place::Found(metadata)) if metadata.is_dir() => (out.join(relative), metadata),
+        Ok(Place::Blocked(path, metadata)) => (path, metadata),
+        _ => return Ok(()),
+    };
+    Err(Error::usage(format!(
+        "--out {}: {} is in the way of {relative} ({}); accepted: an --out whose folders are real folders",
+        out.display(),
+        path.display(),
+        if metadata.file_type().is_symlink() {
+            "a symlink"
+        } else if metadata.is_dir() {
+            "a folder"
+        } else {
+            "not a folder"
         }
-    }
-    Ok(())
+    )))
 }
 
 /// A shard's artifacts: every record checked against the rules, then against its `SHA256SUMS`

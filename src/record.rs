@@ -15,7 +15,7 @@ use crate::discover::Kind;
 use crate::error::{Error, Result};
 use crate::files::{self, Links};
 use crate::gate::Gated;
-use crate::lambda_dir::{self, Staged};
+use crate::lambda_dir::{self, Place, Staged};
 use crate::package::{Packaged, Previous};
 use crate::plan::Plan;
 
@@ -429,32 +429,23 @@ enum Existing {
 /// What is at `dir/relative`: nothing, or a regular file behind real folders; anything else in
 /// the way is a usage error.
 fn existing(dir: &Path, relative: &str) -> Result<Existing> {
-    let mut path = dir.to_path_buf();
-    let parts: Vec<&str> = relative.split('/').collect();
-    for (i, part) in parts.iter().enumerate() {
-        path.push(part);
-        let last = i + 1 == parts.len();
-        let meta = match std::fs::symlink_metadata(&path) {
-            Ok(meta) => meta,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::Nothing),
-            Err(err) => {
-                return Err(Error::usage(format!(
-                    "cannot write {} into the lambda dir: {err}; accepted: a lambda dir that is a folder",
-                    dir.join(relative).display()
-                )));
-            }
-        };
-        let fits = if last { meta.is_file() } else { meta.is_dir() };
-        if !fits {
-            return Err(Error::usage(format!(
-                "{} is {}, where lambda-build writes {}; remove it or choose another --lambda-dir",
-                path.display(),
-                files::kind_of(&meta.file_type()),
-                if last { "a file" } else { "a folder" }
-            )));
-        }
+    let in_the_way = |path: &Path, meta: &std::fs::Metadata, wanted: &str| {
+        Error::usage(format!(
+            "{} is {}, where lambda-build writes {wanted}; remove it or choose another --lambda-dir",
+            path.display(),
+            files::kind_of(&meta.file_type()),
+        ))
+    };
+    match lambda_dir::place(dir, relative) {
+        Ok(Place::Missing) => Ok(Existing::Nothing),
+        Ok(Place::Found(meta)) if meta.is_file() => Ok(Existing::File),
+        Ok(Place::Found(meta)) => Err(in_the_way(&dir.join(relative), &meta, "a file")),
+        Ok(Place::Blocked(path, meta)) => Err(in_the_way(&path, &meta, "a folder")),
+        Err(err) => Err(Error::usage(format!(
+            "cannot write {} into the lambda dir: {err}; accepted: a lambda dir that is a folder",
+            dir.join(relative).display()
+        ))),
     }
-    Ok(Existing::File)
 }
 
 /// Lower-case hex.
