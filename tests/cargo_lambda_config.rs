@@ -9,7 +9,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{append, copy_tree, fixture, lambda_build, print_config, run, tiny};
+use support::{append, copy_tree, fixture, lambda_build, names, print_config, run, tiny};
 
 /// A copy of a fixture to edit.
 fn copy(from: &Path) -> tempfile::TempDir {
@@ -334,12 +334,7 @@ fn cargo_lambdas_short_flags_and_options_are_accepted_with_their_sources() {
     }
     assert_eq!(config["lambda_dir"]["value"], out.display().to_string());
     // --exclude leaves beta out; the target dir moves cargo's output and the plan's binaries.
-    let binaries: Vec<&str> = config["binaries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["name"].as_str().unwrap())
-        .collect();
+    let binaries = names(&config["binaries"]);
     assert_eq!(binaries, ["alpha"]);
     let binary = config["plan"]["artifacts"][0]["binary"].as_str().unwrap();
     assert!(

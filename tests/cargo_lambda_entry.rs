@@ -6,7 +6,6 @@ mod entry_support;
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use entry_support::*;
 use support::*;
@@ -33,13 +32,8 @@ fn a_members_manifest_builds_that_member_only() {
     cmd.args(["--compiler", "cargo", "--print-config"]);
     let run = run_ok(&mut cmd);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let names: Vec<&str> = json["binaries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["alpha"]);
+    let selected = names(&json["binaries"]);
+    assert_eq!(selected, ["alpha"]);
 
     // The workspace root's manifest still selects every member's Lambda binaries; -p any member.
     let mut cmd = lambda_build(&root);
@@ -162,13 +156,7 @@ fn cargo_lambda_build_leaves_only_function_files_in_the_lambda_dir() {
     );
     assert_eq!(recorded_paths(&records), ["alpha/bootstrap"]);
     assert_eq!(manifest(&records)["tool"]["name"], "lambda-build");
-    let check = Command::new("sha256sum")
-        .arg("-c")
-        .arg(records.join("SHA256SUMS"))
-        .current_dir(&lambda)
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    assert_eq!(sha256sum_check_sums(&records.join("SHA256SUMS"), &lambda), 1);
 
     // Again: the records outside are read back, so the unchanged binary is reused.
     let mut cmd = cargo_lambda_in(bin.path(), &root, &BUILD_ALPHA);

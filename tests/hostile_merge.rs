@@ -77,19 +77,9 @@ fn a_shards_plan_keeps_the_unsharded_package_list_and_only_its_binaries() {
     assert_eq!(invocations.len(), 1, "{invocations:?}");
     assert_eq!(invocations[0]["packages"], serde_json::json!(["one", "two"]));
     assert_eq!(invocations[0]["bins"], serde_json::json!(["two"]));
-    let artifacts: Vec<&str> = config["plan"]["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let artifacts = names(&config["plan"]["artifacts"]);
     assert_eq!(artifacts, ["two"]);
-    let binaries: Vec<&str> = config["binaries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["name"].as_str().unwrap())
-        .collect();
+    let binaries = names(&config["binaries"]);
     assert_eq!(binaries, ["two"]);
 }
 

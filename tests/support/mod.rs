@@ -288,14 +288,31 @@ pub fn recorded_paths(lambda_dir: &Path) -> Vec<String> {
 /// Runs `sha256sum -c SHA256SUMS` in a lambda dir, as a user would; asserts every file
 /// matches and returns how many were checked.
 pub fn sha256sum_check(lambda_dir: &Path) -> usize {
+    sha256sum_check_sums(&lambda_dir.join("SHA256SUMS"), lambda_dir)
+}
+
+/// `sha256sum -c SUMS` run in the lambda dir its paths are relative to (records kept elsewhere,
+/// as the `cargo-lambda` entry point keeps them); asserts every file matches and returns how many
+/// were checked.
+pub fn sha256sum_check_sums(sums: &Path, lambda_dir: &Path) -> usize {
     let check = Command::new("sha256sum")
-        .args(["-c", "SHA256SUMS"])
+        .arg("-c")
+        .arg(sums)
         .current_dir(lambda_dir)
         .output()
         .expect("running sha256sum");
     let listing = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success(), "sha256sum -c failed:\n{listing}");
     listing.lines().count()
+}
+
+/// The `name` of every object in a JSON list (`--print-config`'s binaries, a plan's artifacts).
+pub fn names(list: &serde_json::Value) -> Vec<&str> {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .map(|item| item["name"].as_str().expect("a name"))
+        .collect()
 }
 
 /// Entry names and unix modes of a zip.
