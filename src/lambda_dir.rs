@@ -107,11 +107,11 @@ pub fn commit(staged: Vec<Staged>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What lies at `dir/relative`, as a writer there would meet it.
+/// What lies at `dir/relative`, as a writer (or a careful reader) there would meet it.
 #[derive(Debug)]
 pub enum Place {
-    /// A component of the path does not exist (every one before it is a real folder).
-    Missing,
+    /// This component of the path does not exist (every one before it is a real folder).
+    Missing(PathBuf),
     /// Every component above the last is a real folder; what the path itself holds.
     Found(fs::Metadata),
     /// A component above the last is not a real folder (a file, or a symlink even to a folder):
@@ -120,16 +120,17 @@ pub enum Place {
 }
 
 /// Walks `relative` (`/`-separated) below `dir` component by component without following
-/// symlinks, so a caller checks before writing that nothing in the way leads elsewhere.
-pub fn place(dir: &Path, relative: &str) -> std::io::Result<Place> {
+/// symlinks, so a caller checks that nothing in the way leads elsewhere. An error names the
+/// component that could not be inspected.
+pub fn place(dir: &Path, relative: &str) -> Result<Place, (PathBuf, std::io::Error)> {
     let mut path = dir.to_path_buf();
     let mut parts = relative.split('/').peekable();
     while let Some(part) = parts.next() {
         path.push(part);
         let meta = match fs::symlink_metadata(&path) {
             Ok(meta) => meta,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Place::Missing),
-            Err(err) => return Err(err),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Place::Missing(path)),
+            Err(err) => return Err((path, err)),
         };
         if parts.peek().is_none() {
             return Ok(Place::Found(meta));
@@ -138,7 +139,7 @@ pub fn place(dir: &Path, relative: &str) -> std::io::Result<Place> {
             return Ok(Place::Blocked(path, meta));
         }
     }
-    Ok(Place::Missing)
+    Ok(Place::Missing(path))
 }
 
 /// Creates the folders of `relative` below `dir`, refusing anything that is not a real folder,

@@ -437,11 +437,11 @@ fn existing(dir: &Path, relative: &str) -> Result<Existing> {
         ))
     };
     match lambda_dir::place(dir, relative) {
-        Ok(Place::Missing) => Ok(Existing::Nothing),
+        Ok(Place::Missing(_)) => Ok(Existing::Nothing),
         Ok(Place::Found(meta)) if meta.is_file() => Ok(Existing::File),
         Ok(Place::Found(meta)) => Err(in_the_way(&dir.join(relative), &meta, "a file")),
         Ok(Place::Blocked(path, meta)) => Err(in_the_way(&path, &meta, "a folder")),
-        Err(err) => Err(Error::usage(format!(
+        Err((_, err)) => Err(Error::usage(format!(
             "cannot write {} into the lambda dir: {err}; accepted: a lambda dir that is a folder",
             dir.join(relative).display()
         ))),

@@ -3,11 +3,11 @@
 //! than the record promises.
 
 use std::fs::Metadata;
-use std::io::ErrorKind;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::files::{self, Links};
+use crate::lambda_dir::{self, Place};
 
 /// Reads `relative` (a path [`super::rules::check_path`] accepted) inside `root`, refusing a
 /// symlink or a non-folder at any component; at most `limit` bytes, or it is refused as larger.
@@ -23,37 +23,29 @@ pub fn read_inside(root: &Path, relative: &str, limit: u64) -> Result<Vec<u8>, S
     files::read_open(file, opened.len(), limit).map_err(|e| format!("{relative} {e}"))
 }
 
-/// Checks every component with `symlink_metadata`: folders up to the last, a regular file there.
-/// Returns the full path and the file's metadata, to compare with what is opened.
+/// Checks every component without following symlinks: folders up to the last, a regular file
+/// there. Returns the full path and the file's metadata, to compare with what is opened.
 fn walk(root: &Path, relative: &str) -> Result<(PathBuf, Metadata), String> {
-    let mut path = root.to_path_buf();
-    let mut components = relative.split('/').peekable();
-    while let Some(component) = components.next() {
-        path.push(component);
-        let shown = path.strip_prefix(root).unwrap_or(&path).display().to_string();
-        let metadata = std::fs::symlink_metadata(&path).map_err(|e| match e.kind() {
-            ErrorKind::NotFound => format!("{shown} does not exist"),
-            _ => format!("{shown} cannot be inspected: {e}"),
-        })?;
-        let last = components.peek().is_none();
-        if metadata.file_type().is_symlink() {
-            return Err(format!(
-                "{shown} is a symlink (only regular files and folders inside the shard are read)"
-            ));
-        }
-        if last {
-            if !metadata.is_file() {
-                return Err(format!(
-                    "{shown} is not a regular file (a folder, FIFO, socket or device)"
-                ));
-            }
-            return Ok((path, metadata));
-        }
-        if !metadata.is_dir() {
-            return Err(format!("{shown} is not a folder"));
-        }
+    let shown = |path: &Path| path.strip_prefix(root).unwrap_or(path).display().to_string();
+    let symlink = |path: &Path| {
+        format!(
+            "{} is a symlink (only regular files and folders inside the shard are read)",
+            shown(path)
+        )
+    };
+    let path = root.join(relative);
+    match lambda_dir::place(root, relative) {
+        Ok(Place::Missing(missing)) => Err(format!("{} does not exist", shown(&missing))),
+        Ok(Place::Blocked(blocked, metadata)) if metadata.file_type().is_symlink() => Err(symlink(&blocked)),
+        Ok(Place::Blocked(blocked, _)) => Err(format!("{} is not a folder", shown(&blocked))),
+        Ok(Place::Found(metadata)) if metadata.file_type().is_symlink() => Err(symlink(&path)),
+        Ok(Place::Found(metadata)) if !metadata.is_file() => Err(format!(
+            "{} is not a regular file (a folder, FIFO, socket or device)",
+            shown(&path)
+        )),
+        Ok(Place::Found(metadata)) => Ok((path, metadata)),
+        Err((unreadable, e)) => Err(format!("{} cannot be inspected: {e}", shown(&unreadable))),
     }
-    Err("the path is empty".into())
 }
 
 #[cfg(test)]
