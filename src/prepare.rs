@@ -35,8 +35,8 @@ pub struct Resolved {
     pub plan: Plan,
     /// Each artifact's include files (by index into the plan's artifacts), listed and checked.
     pub includes: Vec<Vec<includes::IncludeFile>>,
-    /// The upload after the build, checked before anything compiles.
-    pub upload: Option<upload::Release>,
+    /// The uploads after the build, checked before anything compiles.
+    pub upload: upload::Uploads,
     /// Configuration lambda-build ignores (unknown keys, ...), one line each, for stderr and
     /// `--print-config`.
     pub warnings: Vec<String>,
@@ -227,10 +227,14 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
     let bounds = includes::Bounds::new(&workspace_root, &plan.lambda_dir);
     let includes = includes::list_all(plan.artifacts.iter().map(|a| a.include.as_slice()), &bounds)?;
     let upload = upload::resolve(
-        run.upload.value.as_deref().map(|u| (u, &run.upload.source)),
-        run.release_tag.value.as_deref().map(|t| (t, &run.release_tag.source)),
-        run.draft.value,
-        run.prerelease.value,
+        &run.upload,
+        &upload::Options {
+            tag: run.release_tag.value.as_deref().map(|t| (t, &run.release_tag.source)),
+            draft: run.draft.value,
+            prerelease: run.prerelease.value,
+            s3_keys: run.s3_keys.value,
+            s3_path_style: run.s3_path_style.value,
+        },
         env,
     )?;
     Ok(Resolved {

@@ -82,6 +82,20 @@ pub struct Record {
     /// `--smoke`: how the binary answered the built-in Runtime API emulator; absent without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smoke: Option<crate::smoke::Smoke>,
+    /// `--upload s3://...`: the object in each bucket; absent without it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub s3: Vec<S3Object>,
+}
+
+/// Where an artifact was stored in a bucket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3Object {
+    /// The bucket.
+    pub bucket: String,
+    /// The key.
+    pub key: String,
+    /// The object's version id, in a bucket with versioning; `null` otherwise.
+    pub version_id: Option<String>,
 }
 
 impl Record {
@@ -123,6 +137,7 @@ pub fn manifest(
                     .flatten()
                     .map(|v| v.to_string()),
                 smoke: smoked.get(p.artifact).cloned().flatten().map(|s| s.record),
+                s3: Vec::new(),
             }
         })
         .collect();
@@ -262,17 +277,21 @@ pub fn checksums(manifest: &Manifest) -> String {
 /// `SHA256SUMS` and `manifest.json`, staged where `records` says to be committed after the
 /// artifacts they describe.
 pub fn stage(records: &Records, manifest: &Manifest) -> anyhow::Result<Vec<Staged>> {
+    let checksums = lambda_dir::stage(
+        &records.base,
+        &records.relative(CHECKSUMS),
+        checksums(manifest).as_bytes(),
+        0o644,
+    )?;
+    Ok(vec![checksums, stage_manifest(records, manifest)?.0])
+}
+
+/// `manifest.json` alone, staged where `records` says, and its bytes: after an upload it records
+/// where each artifact was stored (`SHA256SUMS` does not change).
+pub fn stage_manifest(records: &Records, manifest: &Manifest) -> anyhow::Result<(Staged, Vec<u8>)> {
     let json = serde_json::to_string_pretty(manifest).context("serializing the manifest")? + "\n";
-    let base = &records.base;
-    Ok(vec![
-        lambda_dir::stage(
-            base,
-            &records.relative(CHECKSUMS),
-            checksums(manifest).as_bytes(),
-            0o644,
-        )?,
-        lambda_dir::stage(base, &records.relative(MANIFEST), json.as_bytes(), 0o644)?,
-    ])
+    let staged = lambda_dir::stage(&records.base, &records.relative(MANIFEST), json.as_bytes(), 0o644)?;
+    Ok((staged, json.into_bytes()))
 }
 
 /// The largest `manifest.json` read back (a manifest of thousands of artifacts is far smaller).
@@ -308,7 +327,8 @@ pub fn previous_outputs(previous: Option<&Manifest>) -> BTreeMap<String, Previou
         .collect()
 }
 
-fn unhex(text: &str) -> Option<[u8; 32]> {
+/// A SHA-256 from the 64 hex digits `SHA256SUMS` and the manifest write.
+pub fn unhex(text: &str) -> Option<[u8; 32]> {
     let mut out = [0u8; 32];
     if text.len() != 64 {
         return None;

@@ -87,6 +87,16 @@ fn build(
         return Ok(Outcome::ToolchainReady(toolchain));
     }
 
+    // Credentials and region for S3, found (or a usage error) before anything compiles.
+    let s3 = match resolved.upload.s3.as_slice() {
+        [] => None,
+        destinations => Some(upload::s3::aws::Session::start(
+            destinations,
+            resolved.upload.s3_path_style,
+            env,
+        )?),
+    };
+
     if let Some(shard) = resolved.run.shard.value {
         progress.note(&format!(
             "shard {shard}: {} of the selected binaries (from {})",
@@ -154,11 +164,10 @@ fn build(
         ),
     };
     progress.phase(Phase::Record, &format!("SHA256SUMS and manifest.json{where_records}"));
-    let manifest = record::manifest(plan, &packaged, &gated, &smoked);
+    let mut manifest = record::manifest(plan, &packaged, &gated, &smoked);
     // Every artifact and then the records, renamed into place together.
     staged.extend(record::stage(&records, &manifest)?);
     lambda_dir::commit(staged)?;
-    drop(locked);
 
     let phases = progress.phase_times();
     let times: Vec<String> = phases
@@ -179,10 +188,24 @@ fn build(
     for warning in &warnings {
         warn(actions, "Lambda size limit", warning);
     }
-    let published = match &resolved.upload {
+    // Uploads hold the lock: manifest.json is rewritten with where each artifact was stored, and
+    // what is uploaded is what this run wrote.
+    let stored = match &s3 {
+        Some(session) => store(
+            session,
+            &resolved.upload.s3,
+            &plan.lambda_dir,
+            &records,
+            &mut manifest,
+            progress,
+        )?,
+        None => Vec::new(),
+    };
+    let published = match &resolved.upload.release {
         Some(release) => Some(publish(release, &plan.lambda_dir, &records, &manifest, progress)?),
         None => None,
     };
+    drop(locked);
     if let Some(actions) = actions {
         // Phase times again, so an upload's time is in the summary too.
         actions.report(
@@ -194,6 +217,9 @@ fn build(
         )?;
         if let Some(published) = &published {
             actions.report_release(published)?;
+        }
+        if !stored.is_empty() {
+            actions.report_s3(&stored)?;
         }
     }
     Ok(Outcome::Built {
@@ -241,6 +267,42 @@ fn smoke_test(
     }
 }
 
+/// Puts the build in each S3 destination: the artifacts, then (once manifest.json in the lambda
+/// dir records where each went) `SHA256SUMS` and manifest.json; says what happened to each.
+fn store(
+    session: &upload::s3::aws::Session,
+    destinations: &[upload::s3::Destination],
+    lambda_dir: &Path,
+    records: &Records,
+    manifest: &mut Manifest,
+    progress: &Progress,
+) -> Result<Vec<upload::s3::publish::Placed>> {
+    let urls: Vec<&str> = destinations.iter().map(|d| d.url.as_str()).collect();
+    progress.phase(
+        Phase::Upload,
+        &format!("S3 {} ({})", urls.join(", "), session.describe()),
+    );
+    let note = |line: &str| progress.note(line);
+    let mut placed = upload::s3::publish::artifacts(session, destinations, lambda_dir, manifest, &note)?;
+    upload::s3::publish::record_in(manifest, &placed);
+    let (staged, json) = record::stage_manifest(records, manifest)?;
+    lambda_dir::commit(vec![staged])?;
+    placed.extend(upload::s3::publish::records(
+        session,
+        destinations,
+        manifest,
+        &json,
+        &note,
+    )?);
+    let sent = placed.iter().filter(|p| p.action != upload::Action::Unchanged).count();
+    progress.note(&match sent {
+        0 => format!("nothing to upload: every object is already in {}", urls.join(", ")),
+        n => format!("{n} of {} objects uploaded to {}", placed.len(), urls.join(", ")),
+    });
+    progress.end();
+    Ok(placed)
+}
+
 /// Uploads the build to its GitHub release and says what happened to each asset.
 fn publish(
     release: &upload::Release,
@@ -264,7 +326,7 @@ fn publish(
     let changed = outcome
         .assets
         .iter()
-        .filter(|a| a.action != upload::github::Action::Unchanged)
+        .filter(|a| a.action != upload::Action::Unchanged)
         .count();
     progress.note(&match changed {
         0 => format!("nothing to upload: every asset is already on {}", outcome.release_url),

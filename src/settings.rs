@@ -668,12 +668,28 @@ pub static SETTINGS: &[Setting] = &[
     valued(
         setting(
             "upload",
+            List,
+            Env,
+            "After a successful build, upload the artifacts, SHA256SUMS and manifest.json (repeatable): github-release (repository from GITHUB_REPOSITORY, API from GITHUB_API_URL, token from GITHUB_TOKEN) or s3://BUCKET[/PREFIX] (credentials, region and endpoint from the standard AWS sources: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, web identity, AWS_PROFILE, container, instance; AWS_REGION; AWS_ENDPOINT_URL_S3)",
+        ),
+        "DEST",
+        None,
+    ),
+    valued(
+        setting(
+            "s3-keys",
             Value,
             Env,
-            "After a successful build, upload the artifacts, SHA256SUMS and manifest.json: github-release (repository from GITHUB_REPOSITORY, API from GITHUB_API_URL, token from GITHUB_TOKEN)",
+            "Object keys of an s3:// upload: content (PREFIX/<name>/<arch>/<sha256>.zip, a new key for new bytes) or stable (PREFIX/<name>-<arch>.zip, overwritten; pin the version id in a bucket with versioning)",
         ),
-        "TARGET",
-        None,
+        "content|stable",
+        Some("content"),
+    ),
+    setting(
+        "s3-path-style",
+        Switch,
+        Env,
+        "Address an s3:// upload's bucket path-style (ENDPOINT/BUCKET/KEY), as some S3-compatible stores need; automatic for an endpoint on an IP address or localhost",
     ),
     valued(
         setting(

@@ -549,6 +549,7 @@ mod property {
             runtime: "provided.al2023".into(),
             glibc_required: None,
             smoke: None,
+            s3: Vec::new(),
             inputs_sha256: String::new(),
         }
     }

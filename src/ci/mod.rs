@@ -17,13 +17,16 @@ use anyhow::Context;
 use crate::cli::EnvVars;
 use crate::record::{self, Manifest};
 
-/// Variables that may hold a token; each one set is masked before anything else is printed.
+/// Variables that may hold a token or secret key; each one set is masked before anything else is
+/// printed.
 pub const SECRET_VARS: &[&str] = &[
     "GITHUB_TOKEN",
     "GH_TOKEN",
     "INPUT_GITHUB-TOKEN",
     "INPUT_GITHUB_TOKEN",
     "LAMBDA_BUILD_GITHUB_TOKEN",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
 ];
 
 /// A GitHub Actions job: where its outputs and summary go, and the checkout annotations are
@@ -120,6 +123,21 @@ impl Actions {
         }
         if let Some(path) = &self.summary {
             append_to(path, "GITHUB_STEP_SUMMARY", &summary::release_markdown(outcome))?;
+        }
+        Ok(())
+    }
+}
+
+impl Actions {
+    /// The S3 upload's output `s3-objects` (each artifact's object, as JSON) and a summary section.
+    pub fn report_s3(&self, placed: &[crate::upload::s3::publish::Placed]) -> anyhow::Result<()> {
+        let artifacts: Vec<_> = placed.iter().filter(|p| !p.arch.is_empty()).collect();
+        if let Some(path) = &self.output {
+            let objects = serde_json::to_string(&artifacts).context("serializing the S3 objects")?;
+            outputs::append(path, &[("s3-objects", objects)])?;
+        }
+        if let Some(path) = &self.summary {
+            append_to(path, "GITHUB_STEP_SUMMARY", &summary::s3_markdown(placed))?;
         }
         Ok(())
     }

@@ -90,6 +90,22 @@ pub fn release_markdown(outcome: &crate::upload::github::Outcome) -> String {
     md
 }
 
+/// The summary's S3 section: each object, its version id and what was done.
+pub fn s3_markdown(placed: &[crate::upload::s3::publish::Placed]) -> String {
+    let mut md = String::from("\n**S3:**\n\n| object | version id | |\n|---|---|---|\n");
+    for p in placed {
+        let _ = writeln!(
+            md,
+            "| `s3://{}/{}` | {} | {} |",
+            cell(&p.bucket),
+            cell(&p.key),
+            p.version_id.as_deref().map(cell).unwrap_or_else(|| "-".into()),
+            p.action.as_str()
+        );
+    }
+    md
+}
+
 /// Text safe inside a table cell or a quote: no pipes or line breaks.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
@@ -119,6 +135,7 @@ mod tests {
             glibc_required: Some("2.28".into()),
             inputs_sha256: String::new(),
             smoke: None,
+            s3: Vec::new(),
         };
         let manifest = Manifest {
             version: 1,
@@ -172,6 +189,7 @@ mod tests {
                 init_ms: Some(4),
                 invoke_ms: Some(1),
             }),
+            s3: Vec::new(),
         };
         let manifest = Manifest {
             version: 1,

@@ -18,8 +18,8 @@ use serde::Serialize;
 pub use resolve::{Resolver, Table};
 pub use source::{PRECEDENCE, Source, Sourced};
 pub use values::{
-    Arch, Color, CompilerKind, GlibcVersion, Libc, MessageFormat, OutputFormat, Profile, Runtime, Shard, SmokeExpect,
-    Target,
+    Arch, Color, CompilerKind, GlibcVersion, Libc, MessageFormat, OutputFormat, Profile, Runtime, S3Keys, Shard,
+    SmokeExpect, Target,
 };
 
 /// The precedence note under `--help`.
@@ -62,8 +62,12 @@ pub struct RunSettings {
     pub smoke_all: Sourced<bool>,
     /// `--shard K/N`: build only this slice of the selection.
     pub shard: Sourced<Option<Shard>>,
-    /// `--upload`: where to publish after a successful build.
-    pub upload: Sourced<Option<String>>,
+    /// `--upload`: where to publish after a successful build (`github-release`, `s3://...`).
+    pub upload: Sourced<Vec<String>>,
+    /// `--s3-keys`: how the objects of an S3 upload are named.
+    pub s3_keys: Sourced<S3Keys>,
+    /// `--s3-path-style`: path-style requests to the S3 endpoint.
+    pub s3_path_style: Sourced<bool>,
     /// `--release-tag`.
     pub release_tag: Sourced<Option<String>>,
     /// `--draft`.

@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 
 use super::source::{Raw, RawValue, Source, Sourced};
 use super::values::{
-    self, Color, CompilerKind, MessageFormat, OutputFormat, Profile, Runtime, Shard, SmokeExpect, Target,
+    self, Color, CompilerKind, MessageFormat, OutputFormat, Profile, Runtime, S3Keys, Shard, SmokeExpect, Target,
 };
 use super::{Include, PackageSettings, RunSettings};
 use crate::cli::Inputs;
@@ -265,7 +265,11 @@ impl<'a> Resolver<'a> {
                 )?
                 .or_default(values::DEFAULT_SMOKE_TIMEOUT),
             smoke_all: self.switch("smoke-all", root)?,
-            upload: self.parsed("upload", root, text, "github-release")?,
+            upload: self.list("upload", root)?,
+            s3_keys: self
+                .parsed("s3-keys", root, S3Keys::parse, values::ACCEPTED_S3_KEYS)?
+                .or_default(S3Keys::Content),
+            s3_path_style: self.switch("s3-path-style", root)?,
             release_tag: self.parsed("release-tag", root, text, "a tag name")?,
             draft: self.switch("draft", root)?,
             prerelease: self.switch("prerelease", root)?,

@@ -269,6 +269,30 @@ impl SmokeExpect {
     }
 }
 
+/// `--s3-keys`: how the object keys of an S3 upload are made (see `upload::s3`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum S3Keys {
+    /// `PREFIX/<name>/<arch>/<sha256>.zip`: a new key for new bytes (the default).
+    Content,
+    /// `PREFIX/<name>-<arch>.zip`: one key per artifact, overwritten; pin the version id.
+    Stable,
+}
+
+/// What `--s3-keys` accepts.
+pub const ACCEPTED_S3_KEYS: &str = "content (PREFIX/<name>/<arch>/<sha256>.zip, the default) or stable (PREFIX/<name>-<arch>.zip, for buckets with versioning)";
+
+impl S3Keys {
+    /// Parses `content` or `stable`, in any case.
+    pub fn parse(text: &str) -> Option<S3Keys> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "content" | "content-addressed" => Some(S3Keys::Content),
+            "stable" => Some(S3Keys::Stable),
+            _ => None,
+        }
+    }
+}
+
 /// Seconds a smoke invocation may take when `--smoke-timeout` is not set.
 pub const DEFAULT_SMOKE_TIMEOUT: u64 = 10;
 
@@ -555,6 +579,13 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3_key_layouts_parse_in_any_case() {
+        assert_eq!(S3Keys::parse(" Stable "), Some(S3Keys::Stable));
+        assert_eq!(S3Keys::parse("content"), Some(S3Keys::Content));
+        assert_eq!(S3Keys::parse("sha"), None);
+    }
 
     #[test]
     fn shards_are_k_of_n_and_split_round_robin() {

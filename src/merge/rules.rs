@@ -92,6 +92,26 @@ pub fn check_record(record: &Record) -> Result<(), String> {
             crate::smoke::OUTCOMES.join(", ")
         ));
     }
+    for object in &record.s3 {
+        check_s3(object)?;
+    }
+    Ok(())
+}
+
+/// Where a shard says it stored an artifact: a bucket name S3 allows, a key S3 takes, a version
+/// id of printable characters. These pass to `s3-objects` and deployment tools unchanged.
+fn check_s3(object: &crate::record::S3Object) -> Result<(), String> {
+    if !crate::upload::s3::valid_bucket(&object.bucket) {
+        return Err("s3.bucket must be an S3 bucket name".into());
+    }
+    if object.key.is_empty() || object.key.len() > 1024 || object.key.chars().any(char::is_control) {
+        return Err("s3.key must be 1 to 1024 bytes without control characters".into());
+    }
+    if let Some(version) = &object.version_id
+        && (version.is_empty() || version.len() > 1024 || !version.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err("s3.version_id must be printable ASCII, or null".into());
+    }
     Ok(())
 }
 
@@ -136,10 +156,9 @@ pub fn is_hex_digest(text: &str) -> bool {
 
 /// Lambda's `CodeSha256` for a hex digest: base64 of the raw bytes.
 fn code_sha256(hex: &str) -> String {
-    let raw: Vec<u8> = (0..hex.len() / 2)
-        .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
-        .collect();
-    base64::engine::general_purpose::STANDARD.encode(raw)
+    crate::record::unhex(hex)
+        .map(|raw| base64::engine::general_purpose::STANDARD.encode(raw))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -164,6 +183,7 @@ mod tests {
             glibc_required: Some("2.28".into()),
             inputs_sha256: String::new(),
             smoke: None,
+            s3: Vec::new(),
         }
     }
 
@@ -205,7 +225,7 @@ mod tests {
         zig.target = "x86_64-unknown-linux-gnu.2.34".into();
         assert_eq!(check_record(&zig), Ok(()));
         type Change = fn(&mut Record);
-        let bad: [(&str, Change); 13] = [
+        let bad: [(&str, Change); 16] = [
             ("not where lambda-build puts", |r| r.path = "other/bootstrap.zip".into()),
             ("not where lambda-build puts", |r| {
                 r.path = "arm64/hello/bootstrap.zip".into()
@@ -220,6 +240,27 @@ mod tests {
             ("inputs_sha256 must be", |r| r.inputs_sha256 = "x".into()),
             ("runtime must be", |r| r.runtime = "al2".into()),
             ("glibc_required must be", |r| r.glibc_required = Some("2.28\n".into())),
+            ("s3.bucket must be", |r| {
+                r.s3 = vec![crate::record::S3Object {
+                    bucket: "../etc".into(),
+                    key: "k".into(),
+                    version_id: None,
+                }]
+            }),
+            ("s3.key must be", |r| {
+                r.s3 = vec![crate::record::S3Object {
+                    bucket: "bucket".into(),
+                    key: "a\nb".into(),
+                    version_id: None,
+                }]
+            }),
+            ("s3.version_id must be", |r| {
+                r.s3 = vec![crate::record::S3Object {
+                    bucket: "bucket".into(),
+                    key: "k".into(),
+                    version_id: Some("v 1".into()),
+                }]
+            }),
             ("smoke.outcome must be", |r| {
                 r.smoke = Some(crate::smoke::Smoke {
                     outcome: "ok\n| injected".into(),

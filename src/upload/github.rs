@@ -12,33 +12,10 @@ use octocrab::Octocrab;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::Release;
 use super::assets::Asset;
 use super::retry::{self, MAX_TRIES, Reply, Verdict};
+use super::{Action, Release};
 use crate::record;
-
-/// What happened to one asset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// It was not there and was uploaded.
-    Uploaded,
-    /// A different file of that name was deleted and this one uploaded.
-    Replaced,
-    /// The same file was already there.
-    Unchanged,
-}
-
-impl Action {
-    /// The word for it, in log lines and the job summary.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Uploaded => "uploaded",
-            Action::Replaced => "replaced",
-            Action::Unchanged => "unchanged",
-        }
-    }
-}
 
 /// One asset on the release.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

@@ -1,242 +1,167 @@
 //! Upload after a successful build: the artifacts, `SHA256SUMS` and `manifest.json` to a GitHub
-//! Release (github.com or GitHub Enterprise Server), idempotently.
+//! Release ([`release`], [`github`]) and to S3 buckets ([`s3`]), idempotently.
 //!
 //! Everything an upload needs is resolved and checked before anything compiles ([`resolve`]), so
-//! a missing token or tag fails in a second, not after a ten-minute build.
+//! a missing token, a malformed `s3://` URL or absent AWS credentials fail in a second, not after
+//! a ten-minute build.
 
 pub mod assets;
 pub mod github;
+pub mod release;
 pub mod retry;
+pub mod s3;
 
-use std::fmt;
+pub use release::{GITHUB_API, Release, TOKEN_VARS, Token};
 
 use crate::cli::EnvVars;
-use crate::config::Source;
+use crate::config::{S3Keys, Source, Sourced};
 use crate::error::{Error, Result};
 
-/// Variables the token is read from, highest precedence first.
-pub const TOKEN_VARS: &[&str] = &[
-    "INPUT_GITHUB-TOKEN",
-    "INPUT_GITHUB_TOKEN",
-    "LAMBDA_BUILD_GITHUB_TOKEN",
-    "GITHUB_TOKEN",
-];
+/// What was done with one release asset or bucket object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// It was not there and was uploaded.
+    Uploaded,
+    /// A different file of that name was there and this one replaced it.
+    Replaced,
+    /// The same file was already there.
+    Unchanged,
+}
 
-/// The default GitHub API.
-pub const GITHUB_API: &str = "https://api.github.com";
-
-/// A token: shown as `***` by `Debug` and `Display`, so no log or error can print it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
-
-impl Token {
-    /// The token's text, for the Authorization header only.
-    pub fn expose(&self) -> &str {
-        &self.0
+impl Action {
+    /// The word for it, in log lines and the job summary.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Uploaded => "uploaded",
+            Action::Replaced => "replaced",
+            Action::Unchanged => "unchanged",
+        }
     }
 }
 
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
+/// The uploads a run asks for, checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Uploads {
+    /// `github-release`.
+    pub release: Option<Release>,
+    /// Each `s3://` destination, in the order given, without repeats.
+    pub s3: Vec<s3::Destination>,
+    /// `--s3-path-style`.
+    pub s3_path_style: bool,
 }
 
-/// Where and how to upload.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Release {
-    /// Repository owner.
-    pub owner: String,
-    /// Repository name.
-    pub repo: String,
-    /// The REST API base, e.g. `https://api.github.com` or `https://ghe.example/api/v3`.
-    pub api: String,
-    /// The release's tag.
-    pub tag: String,
-    /// Create it as a draft when missing.
+/// What `--upload` accepts.
+pub const ACCEPTED: &str = "github-release or s3://BUCKET[/PREFIX]";
+
+/// The options of `--upload`'s GitHub release (`--release-tag`, `--draft`, `--prerelease`) and
+/// S3 buckets (`--s3-keys`, `--s3-path-style`).
+pub struct Options<'a> {
+    /// `--release-tag` and where it came from.
+    pub tag: Option<(&'a str, &'a Source)>,
+    /// `--draft`.
     pub draft: bool,
-    /// Create it as a prerelease when missing.
+    /// `--prerelease`.
     pub prerelease: bool,
-    /// The token.
-    pub token: Token,
+    /// `--s3-keys`.
+    pub s3_keys: S3Keys,
+    /// `--s3-path-style`.
+    pub s3_path_style: bool,
 }
 
-/// The upload a run asks for, checked: `None` without `--upload`.
-pub fn resolve(
-    upload: Option<(&str, &Source)>,
-    tag: Option<(&str, &Source)>,
-    draft: bool,
-    prerelease: bool,
-    env: &EnvVars,
-) -> Result<Option<Release>> {
-    let Some((kind, source)) = upload else {
-        return Ok(None);
+/// Each `--upload` destination, checked (a usage error names the one that is not).
+pub fn resolve(targets: &Sourced<Vec<String>>, options: &Options<'_>, env: &EnvVars) -> Result<Uploads> {
+    let mut uploads = Uploads {
+        s3_path_style: options.s3_path_style,
+        ..Uploads::default()
     };
-    if kind.trim() != "github-release" {
-        return Err(Error::usage(format!(
-            "invalid upload {kind:?} from {source}; accepted: github-release"
-        )));
-    }
-    let repository = env.get("GITHUB_REPOSITORY").ok_or_else(|| {
-        Error::usage("--upload github-release needs GITHUB_REPOSITORY (owner/name); accepted: the repository to publish to, as GitHub Actions sets it")
-    })?;
-    // Both parts go into API paths: only the characters GitHub allows, so none can traverse.
-    let (owner, repo) = repository
-        .split_once('/')
-        .filter(|(o, r)| valid_owner(o) && valid_repo(r))
-        .ok_or_else(|| {
-            Error::usage(format!(
-                "invalid GITHUB_REPOSITORY {repository:?} from env GITHUB_REPOSITORY; accepted: owner/name, the owner of letters, digits and single inner hyphens (at most 39), the name of letters, digits, '-', '_' and '.' (at most 100, not . or ..)"
-            ))
-        })?;
-    let api = env
-        .get("GITHUB_API_URL")
-        .unwrap_or(GITHUB_API)
-        .trim_end_matches('/')
-        .to_owned();
-    if !valid_api(&api) {
-        return Err(Error::usage(format!(
-            "invalid GITHUB_API_URL {api:?} from env GITHUB_API_URL; accepted: an http(s) URL with a host and no query, such as https://api.github.com or https://HOST/api/v3"
-        )));
-    }
-    let (tag, tag_source) = match tag {
-        Some((tag, source)) if !tag.trim().is_empty() => (tag.trim().to_owned(), source.to_string()),
-        _ => match env.get("GITHUB_REF").and_then(|r| r.strip_prefix("refs/tags/")) {
-            Some(tag) if !tag.is_empty() => (tag.to_owned(), "env GITHUB_REF".to_owned()),
-            _ => {
-                return Err(Error::usage(
-                    "--upload github-release needs a tag: set --release-tag (LAMBDA_BUILD_RELEASE_TAG) or run on a tag (GITHUB_REF=refs/tags/TAG)",
-                ));
+    for target in &targets.value {
+        let target = target.trim();
+        if target == "github-release" {
+            if uploads.release.is_none() {
+                uploads.release = Some(release::resolve(options.tag, options.draft, options.prerelease, env)?);
             }
-        },
-    };
-    if !valid_tag(&tag) {
-        return Err(Error::usage(format!(
-            "invalid release tag {tag:?} from {tag_source}; accepted: a git tag name (no spaces, control characters, `..`, `~^:?*[\\`, `@{{`, leading `-` or `/`, trailing `/`, `.` or `.lock`)"
-        )));
+        } else if target.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("s3://")) {
+            let destination = s3::Destination::parse(target, &targets.source, options.s3_keys)?;
+            let repeat = uploads
+                .s3
+                .iter()
+                .any(|d| d.bucket == destination.bucket && d.prefix == destination.prefix);
+            if !repeat {
+                uploads.s3.push(destination);
+            }
+        } else {
+            return Err(Error::usage(format!(
+                "invalid upload {target:?} from {}; accepted: {ACCEPTED}",
+                crate::config::resolve::input_name("upload", &targets.source)
+            )));
+        }
     }
-    let (var, token) = TOKEN_VARS
-        .iter()
-        .find_map(|var| env.get(var).map(|t| (var, t.trim())))
-        .ok_or_else(|| {
-            Error::usage(format!(
-                "--upload github-release needs a token with contents: write; set one of {}",
-                TOKEN_VARS.join(", ")
-            ))
-        })?;
-    // The token becomes an Authorization header; one that cannot be a header value made the
-    // HTTP client panic. Its text is never shown.
-    if !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Error::usage(format!(
-            "invalid token in env {var}: it holds a space, control character or non-ASCII character, which an HTTP header cannot carry (the token is not shown); accepted: the token alone, printable ASCII"
-        )));
+    Ok(uploads)
+}
+
+impl Uploads {
+    /// Whether the run uploads anywhere.
+    pub fn any(&self) -> bool {
+        self.release.is_some() || !self.s3.is_empty()
     }
-    let token = Token(token.to_owned());
-    Ok(Some(Release {
-        owner: owner.to_owned(),
-        repo: repo.to_owned(),
-        api,
-        tag,
-        draft,
-        prerelease,
-        token,
-    }))
-}
-
-/// A GitHub account name: letters, digits and single hyphens, not at either end; at most 39.
-fn valid_owner(name: &str) -> bool {
-    (1..=39).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-        && !name.contains("--")
-}
-
-/// A GitHub repository name: letters, digits, `-`, `_` and `.`, at most 100, not `.` or `..`.
-fn valid_repo(name: &str) -> bool {
-    (1..=100).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        && name != "."
-        && name != ".."
-}
-
-/// An API base: `http(s)://host[:port][/path]`, without query (paths are appended to it).
-fn valid_api(url: &str) -> bool {
-    url.parse::<http::Uri>().is_ok_and(|uri| {
-        matches!(uri.scheme_str(), Some("http" | "https"))
-            && uri.host().is_some_and(|h| !h.is_empty())
-            && uri.query().is_none()
-    })
-}
-
-/// Roughly git's rules for a tag name (`git check-ref-format`), so the tag GitHub creates is
-/// the one asked for, and nothing in it can break a request or a log line.
-fn valid_tag(tag: &str) -> bool {
-    let forbidden = |c: char| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c);
-    !tag.is_empty()
-        && !tag.chars().any(forbidden)
-        && !tag.contains("..")
-        && !tag.contains("@{")
-        && !tag.contains("//")
-        && tag != "@"
-        && !tag.starts_with(['-', '/'])
-        && !tag.ends_with(['/', '.'])
-        && tag
-            .split('/')
-            .all(|part| !part.starts_with('.') && !part.ends_with(".lock"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> EnvVars {
-        EnvVars::from_pairs(pairs.iter().copied())
+    fn options() -> Options<'static> {
+        Options {
+            tag: None,
+            draft: false,
+            prerelease: false,
+            s3_keys: S3Keys::Content,
+            s3_path_style: false,
+        }
     }
 
-    const FLAG: Source = Source::Default;
+    fn targets(items: &[&str]) -> Sourced<Vec<String>> {
+        Sourced::new(
+            items.iter().map(|s| s.to_string()).collect(),
+            Source::Env("LAMBDA_BUILD_UPLOAD".into()),
+        )
+    }
 
     #[test]
-    fn everything_comes_from_the_actions_environment() {
-        let e = env(&[
+    fn github_release_and_buckets_together_repeats_dropped() {
+        let env = EnvVars::from_pairs([
             ("GITHUB_REPOSITORY", "octo/lambda"),
-            ("GITHUB_REF", "refs/tags/v1.2.3"),
-            ("GITHUB_TOKEN", "t0ken"),
-            ("GITHUB_API_URL", "https://ghe.example/api/v3/"),
+            ("GITHUB_REF", "refs/tags/v1"),
+            ("GITHUB_TOKEN", "t"),
         ]);
-        let release = resolve(Some(("github-release", &FLAG)), None, true, false, &e)
-            .unwrap()
-            .unwrap();
-        assert_eq!((release.owner.as_str(), release.repo.as_str()), ("octo", "lambda"));
-        assert_eq!(
-            (release.api.as_str(), release.tag.as_str()),
-            ("https://ghe.example/api/v3", "v1.2.3")
-        );
-        assert!(release.draft);
-        assert_eq!(
-            format!("{release:?}").matches("t0ken").count(),
-            0,
-            "the token leaks through Debug"
-        );
+        let uploads = resolve(
+            &targets(&["s3://bucket-a/x", "github-release", "s3://bucket-b", "s3://bucket-a/x/"]),
+            &options(),
+            &env,
+        )
+        .unwrap();
+        assert_eq!(uploads.release.unwrap().tag, "v1");
+        let buckets: Vec<_> = uploads
+            .s3
+            .iter()
+            .map(|d| (d.bucket.as_str(), d.prefix.as_str()))
+            .collect();
+        assert_eq!(buckets, [("bucket-a", "x"), ("bucket-b", "")]);
     }
 
     #[test]
-    fn missing_or_bad_inputs_are_usage_errors() {
-        let base = [("GITHUB_REPOSITORY", "octo/lambda"), ("GITHUB_TOKEN", "t")];
-        let err = |pairs: &[(&str, &str)], tag: Option<&str>| {
-            let tag = tag.map(|t| (t, &FLAG));
-            match resolve(Some(("github-release", &FLAG)), tag, false, false, &env(pairs)) {
-                Err(Error::Usage(message)) => message,
-                other => panic!("{other:?}"),
-            }
-        };
-        assert!(err(&base, None).contains("needs a tag"));
-        assert!(err(&[("GITHUB_TOKEN", "t")], Some("v1")).contains("needs GITHUB_REPOSITORY"));
+    fn anything_else_is_a_usage_error_naming_the_variable() {
+        let err = resolve(&targets(&["s3"]), &options(), &EnvVars::default()).unwrap_err();
+        let text = err.to_string();
         assert!(
-            err(&[("GITHUB_REPOSITORY", "nope"), ("GITHUB_TOKEN", "t")], Some("v1")).contains("accepted: owner/name")
+            text.contains("invalid upload \"s3\" from env LAMBDA_BUILD_UPLOAD"),
+            "{text}"
         );
-        assert!(err(&[("GITHUB_REPOSITORY", "o/r")], Some("v1")).contains("needs a token"));
-        let kind = resolve(Some(("s3", &FLAG)), None, false, false, &env(&base)).unwrap_err();
-        assert!(kind.to_string().contains("accepted: github-release"));
+        assert!(
+            text.contains("accepted: github-release or s3://BUCKET[/PREFIX]"),
+            "{text}"
+        );
+        assert!(!resolve(&targets(&[]), &options(), &EnvVars::default()).unwrap().any());
     }
 }

@@ -1,0 +1,244 @@
+//! The AWS side of an S3 upload: credentials, region and endpoint found as every AWS SDK and the
+//! AWS CLI find them (the SDK's own default chains read the process environment and
+//! `~/.aws/config`), checked before anything compiles, and an S3 client over rustls (ring).
+//!
+//! A [`Session`] lives from that check to the upload: one runtime, one configuration and so one
+//! credentials cache, which renews short-lived credentials (web identity, SSO) on its own when a
+//! long build outlasts them.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+
+use super::Destination;
+use crate::cli::EnvVars;
+use crate::error::{Error, Result};
+
+/// Where credentials are looked for, in the order the SDK's default chain tries them.
+pub const CREDENTIAL_SOURCES: &str = "env AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN, as aws-actions/configure-aws-credentials exports them), the profile AWS_PROFILE names (else [default]) in ~/.aws/config and ~/.aws/credentials, web identity (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN), container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or AWS_CONTAINER_CREDENTIALS_FULL_URI) and instance metadata";
+
+/// Variables that name the S3 endpoint, highest precedence first (as the SDKs read them).
+const ENDPOINT_VARS: &[&str] = &["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"];
+
+/// Tries per request when neither `AWS_MAX_ATTEMPTS` nor a profile says otherwise: a CI upload
+/// rides out a longer `SlowDown` or 5xx burst than the SDKs' default of 3.
+const DEFAULT_ATTEMPTS: u32 = 5;
+
+/// The AWS configuration of a run, from the check before compiling to the upload.
+pub struct Session {
+    runtime: tokio::runtime::Runtime,
+    config: SdkConfig,
+    /// The S3 endpoint the environment names; `None`: AWS's own for the region.
+    pub endpoint: Option<Endpoint>,
+    /// The region.
+    pub region: String,
+    /// Path-style addressing (`endpoint/bucket/key`) instead of `bucket.endpoint/key`.
+    pub path_style: bool,
+}
+
+/// An S3 endpoint from the environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The URL.
+    pub url: String,
+    /// The variable it came from.
+    pub var: &'static str,
+}
+
+impl Session {
+    /// Loads the AWS configuration and checks that an upload to `destinations` can be signed:
+    /// a region and credentials are found (a usage error naming what is missing and where it was
+    /// looked for, exit 2, when not), and the endpoint, if one is set, is a URL. `path_style`
+    /// forces path-style addressing, which an endpoint on an IP address or localhost gets anyway.
+    pub fn start(destinations: &[Destination], path_style: bool, env: &EnvVars) -> Result<Session> {
+        let first = destinations.first().map(|d| d.url.as_str()).unwrap_or("s3://");
+        let endpoint = endpoint(env)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|err| Error::Failed(anyhow::anyhow!("starting the HTTP runtime: {err}")))?;
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .read_timeout(Duration::from_secs(120))
+                    .build(),
+            );
+        if env.get("AWS_MAX_ATTEMPTS").is_none() {
+            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(DEFAULT_ATTEMPTS));
+        }
+        let config = runtime.block_on(loader.load());
+        let region = match config.region() {
+            Some(region) => region.to_string(),
+            None => {
+                return Err(Error::usage(format!(
+                    "--upload {first} needs an AWS region; looked in env AWS_REGION, env AWS_DEFAULT_REGION, the profile's region in ~/.aws/config and instance metadata; accepted: a region such as us-east-1 in AWS_REGION"
+                )));
+            }
+        };
+        if region.is_empty() || !region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(Error::usage(format!(
+                "invalid AWS region {region:?} for --upload {first} (from env AWS_REGION, AWS_DEFAULT_REGION or the profile); accepted: a region name such as us-east-1"
+            )));
+        }
+        let provider = config
+            .credentials_provider()
+            .ok_or_else(|| Error::Failed(anyhow::anyhow!("the AWS configuration has no credentials provider")))?;
+        if let Err(err) = runtime.block_on(provider.provide_credentials()) {
+            return Err(credentials_error(first, &err));
+        }
+        let path_style = path_style || endpoint.as_ref().is_some_and(|e| local_host(&e.url));
+        Ok(Session {
+            runtime,
+            config,
+            endpoint,
+            region,
+            path_style,
+        })
+    }
+
+    /// An S3 client.
+    pub fn client(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.config)
+            .force_path_style(self.path_style)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// Runs `future` to completion on the session's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Where requests go, for messages: the endpoint, else AWS's S3 in the region.
+    pub fn describe(&self) -> String {
+        match &self.endpoint {
+            Some(endpoint) => format!(
+                "endpoint {} from env {}, region {}",
+                endpoint.url, endpoint.var, self.region
+            ),
+            None => format!("region {}", self.region),
+        }
+    }
+}
+
+/// A failure to find credentials: nothing set up is a usage error (exit 2), a credential
+/// service that fails or refuses is a failure (exit 1). Neither shows a secret: the SDK's errors
+/// name providers and files, never keys.
+fn credentials_error(url: &str, err: &CredentialsError) -> Error {
+    match err {
+        CredentialsError::CredentialsNotLoaded(_) => Error::usage(format!(
+            "--upload {url} needs AWS credentials and none were found; looked in {CREDENTIAL_SOURCES}; accepted: any of these (in GitHub Actions, aws-actions/configure-aws-credentials with OIDC)"
+        )),
+        CredentialsError::InvalidConfiguration(_) => Error::usage(format!(
+            "invalid AWS credentials configuration for --upload {url}: {}; accepted: credentials from {CREDENTIAL_SOURCES}",
+            one_line(&DisplayErrorContext(err).to_string())
+        )),
+        _ => Error::Failed(anyhow::anyhow!(
+            "loading AWS credentials for --upload {url} failed: {}",
+            one_line(&DisplayErrorContext(err).to_string())
+        )),
+    }
+}
+
+/// The S3 endpoint the environment names, checked: an http(s) URL with a host.
+fn endpoint(env: &EnvVars) -> Result<Option<Endpoint>> {
+    if env
+        .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    {
+        return Ok(None);
+    }
+    let Some((var, url)) = ENDPOINT_VARS
+        .iter()
+        .find_map(|var| env.get(var).map(|url| (*var, url.trim())))
+    else {
+        return Ok(None);
+    };
+    let valid = url.parse::<http::Uri>().is_ok_and(|uri| {
+        matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some_and(|h| !h.is_empty())
+    });
+    if !valid {
+        return Err(Error::usage(format!(
+            "invalid S3 endpoint {url:?} from env {var}; accepted: an http(s) URL such as https://s3.example.com or http://127.0.0.1:9000"
+        )));
+    }
+    Ok(Some(Endpoint {
+        url: url.to_owned(),
+        var,
+    }))
+}
+
+/// Whether an endpoint's host is an IP address or localhost, where bucket names cannot be
+/// host names (virtual-hosted style) and S3-compatible servers expect path-style requests.
+fn local_host(url: &str) -> bool {
+    let Some(host) = url.parse::<http::Uri>().ok().and_then(|u| u.host().map(str::to_owned)) else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// Error chains from the SDK put on one line.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> EnvVars {
+        EnvVars::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn the_s3_endpoint_wins_over_the_general_one_and_is_checked() {
+        let both = env(&[
+            ("AWS_ENDPOINT_URL", "https://all.example"),
+            ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000"),
+        ]);
+        let found = endpoint(&both).unwrap().unwrap();
+        assert_eq!(
+            (found.url.as_str(), found.var),
+            ("http://127.0.0.1:9000", "AWS_ENDPOINT_URL_S3")
+        );
+        assert_eq!(endpoint(&env(&[])).unwrap(), None);
+        let ignored = env(&[
+            ("AWS_ENDPOINT_URL", "http://x"),
+            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
+        ]);
+        assert_eq!(endpoint(&ignored).unwrap(), None);
+        let bad = endpoint(&env(&[("AWS_ENDPOINT_URL_S3", "127.0.0.1:9000")])).unwrap_err();
+        assert!(
+            bad.to_string()
+                .contains("from env AWS_ENDPOINT_URL_S3; accepted: an http(s) URL"),
+            "{bad}"
+        );
+    }
+
+    #[test]
+    fn ip_and_localhost_endpoints_are_path_style() {
+        for url in [
+            "http://127.0.0.1:9000",
+            "http://localhost:4566",
+            "http://[::1]:9000",
+            "https://10.0.0.2",
+        ] {
+            assert!(local_host(url), "{url}");
+        }
+        for url in ["https://s3.example.com", "https://minio.internal:9000"] {
+            assert!(!local_host(url), "{url}");
+        }
+    }
+}

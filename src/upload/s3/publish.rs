@@ -1,0 +1,338 @@
+//! Putting a build's objects in S3: each PutObject carries `x-amz-checksum-sha256` (the
+//! artifact's `code_sha256`), so S3 stores exactly the bytes that were built or refuses them;
+//! an object already there with that checksum and size (HEAD in checksum mode) is not sent again.
+//!
+//! Artifacts go first ([`artifacts`]); once manifest.json records where they went, it and
+//! `SHA256SUMS` follow ([`records`]). Retries (5xx, `SlowDown`, throttling, dropped
+//! connections: backoff with jitter) are the SDK's standard mode; an answer another try cannot
+//! change fails at once, saying what to check.
+
+use std::path::Path;
+
+use anyhow::{Context, anyhow};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ChecksumMode;
+use base64::Engine;
+use futures_util::{StreamExt, TryStreamExt};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::Destination;
+use super::aws::{Session, one_line};
+use crate::files::{self, Links};
+use crate::record::{self, Manifest, S3Object};
+use crate::upload::Action;
+
+/// Objects sent at once: enough to fill a CI runner's uplink, few enough that a handful of
+/// 250 MB zips in memory stays small.
+const PARALLEL: usize = 4;
+
+/// One object put (or found) in a bucket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Placed {
+    /// The artifact's name; for the records, the file's (`manifest.json`, `SHA256SUMS`).
+    pub name: String,
+    /// `x86_64` or `arm64`; empty for the records.
+    pub arch: String,
+    /// `zip` or `binary`; empty for the records.
+    pub format: String,
+    /// The bucket.
+    pub bucket: String,
+    /// The key.
+    pub key: String,
+    /// The version id, in a bucket with versioning.
+    pub version_id: Option<String>,
+    /// SHA-256 of the bytes, base64: Lambda's `CodeSha256` for a zip.
+    pub code_sha256: String,
+    /// What was done.
+    pub action: Action,
+}
+
+impl Placed {
+    /// Where manifest.json says it is.
+    pub fn object(&self) -> S3Object {
+        S3Object {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            version_id: self.version_id.clone(),
+        }
+    }
+}
+
+/// One object to put.
+struct Object<'a> {
+    destination: &'a Destination,
+    key: String,
+    /// What the object is, for messages: `hello (arm64 zip)`, `manifest.json`.
+    what: String,
+    name: String,
+    arch: String,
+    format: String,
+    bytes: Source<'a>,
+    sha256: [u8; 32],
+    content_type: &'static str,
+}
+
+/// Where an object's bytes come from.
+enum Source<'a> {
+    /// A file of the lambda dir, read when its turn comes (so only [`PARALLEL`] are in memory)
+    /// and checked against the manifest.
+    File { path: std::path::PathBuf, size: u64 },
+    /// Bytes in hand.
+    Bytes(&'a [u8]),
+}
+
+/// Puts every artifact of `manifest` (files under `lambda_dir`) into each destination.
+pub fn artifacts(
+    session: &Session,
+    destinations: &[Destination],
+    lambda_dir: &Path,
+    manifest: &Manifest,
+    note: &(dyn Fn(&str) + Sync),
+) -> anyhow::Result<Vec<Placed>> {
+    let mut objects = Vec::new();
+    for destination in destinations {
+        let mut keys = std::collections::BTreeSet::new();
+        for record in &manifest.artifacts {
+            let key = destination.key(&destination.artifact_name(record));
+            if !keys.insert(key.clone()) {
+                anyhow::bail!(
+                    "two artifacts would be stored at {}; use --s3-keys content (a key per content) or build them in separate runs",
+                    destination.location(&key)
+                );
+            }
+            objects.push(Object {
+                destination,
+                key,
+                what: format!("{} ({} {})", record.name, record.arch, record.format),
+                name: record.name.clone(),
+                arch: record.arch.clone(),
+                format: record.format.clone(),
+                bytes: Source::File {
+                    path: lambda_dir.join(&record.path),
+                    size: record.size,
+                },
+                sha256: record::unhex(&record.sha256)
+                    .ok_or_else(|| anyhow!("the manifest's sha256 {:?} is not 64 hex digits", record.sha256))?,
+                content_type: if record.format == "zip" {
+                    "application/zip"
+                } else {
+                    "application/octet-stream"
+                },
+            });
+        }
+    }
+    put_all(session, objects, note)
+}
+
+/// Records in `manifest` where [`artifacts`] put each artifact (`placed` in its order: per
+/// destination, the manifest's artifacts).
+pub fn record_in(manifest: &mut Manifest, placed: &[Placed]) {
+    let count = manifest.artifacts.len();
+    if count == 0 {
+        return;
+    }
+    for per_destination in placed.chunks(count) {
+        for (record, placed) in manifest.artifacts.iter_mut().zip(per_destination) {
+            record.s3.push(placed.object());
+        }
+    }
+}
+
+/// Puts `SHA256SUMS` (listing each artifact's key below the prefix) and `manifest.json` (the
+/// bytes of the lambda dir's, which records every artifact's object) into each destination,
+/// in the folder [`Destination::records_folder`] gives.
+pub fn records(
+    session: &Session,
+    destinations: &[Destination],
+    manifest: &Manifest,
+    manifest_json: &[u8],
+    note: &(dyn Fn(&str) + Sync),
+) -> anyhow::Result<Vec<Placed>> {
+    let manifest_sha256: [u8; 32] = Sha256::digest(manifest_json).into();
+    let sums: Vec<String> = destinations
+        .iter()
+        .map(|d| {
+            manifest
+                .artifacts
+                .iter()
+                .map(|r| format!("{}  {}\n", r.sha256, d.artifact_name(r)))
+                .collect()
+        })
+        .collect();
+    let mut objects = Vec::new();
+    for (destination, sums) in destinations.iter().zip(&sums) {
+        let folder = destination.records_folder(&record::hex(&manifest_sha256));
+        for (name, bytes, content_type) in [
+            (record::CHECKSUMS, sums.as_bytes(), "text/plain; charset=utf-8"),
+            (record::MANIFEST, manifest_json, "application/json"),
+        ] {
+            objects.push(Object {
+                destination,
+                key: destination.key(&format!("{folder}{name}")),
+                what: name.to_owned(),
+                name: name.to_owned(),
+                arch: String::new(),
+                format: String::new(),
+                sha256: Sha256::digest(bytes).into(),
+                bytes: Source::Bytes(bytes),
+                content_type,
+            });
+        }
+    }
+    put_all(session, objects, note)
+}
+
+/// Puts `objects`, [`PARALLEL`] at a time; the first failure ends the upload (objects in flight
+/// are abandoned: S3 stores an object whole or not at all). Results in the order given.
+fn put_all(session: &Session, objects: Vec<Object<'_>>, note: &(dyn Fn(&str) + Sync)) -> anyhow::Result<Vec<Placed>> {
+    let client = session.client();
+    let client = &client;
+    session.block_on(async {
+        let mut placed: Vec<(usize, Placed)> = futures_util::stream::iter(objects.into_iter().enumerate())
+            .map(|(index, object)| async move {
+                let placed = put_one(client, object).await?;
+                note(&format!(
+                    "{} {}",
+                    placed.action.as_str(),
+                    format_args!("s3://{}/{}", placed.bucket, placed.key)
+                ));
+                anyhow::Ok((index, placed))
+            })
+            .buffer_unordered(PARALLEL)
+            .try_collect()
+            .await?;
+        placed.sort_by_key(|(index, _)| *index);
+        Ok(placed.into_iter().map(|(_, p)| p).collect())
+    })
+}
+
+/// Puts one object unless the bucket already holds it.
+async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Result<Placed> {
+    let destination = object.destination;
+    let location = destination.location(&object.key);
+    let code_sha256 = base64::engine::general_purpose::STANDARD.encode(object.sha256);
+    let placed = |version_id: Option<&str>, action| Placed {
+        name: object.name.clone(),
+        arch: object.arch.clone(),
+        format: object.format.clone(),
+        bucket: destination.bucket.clone(),
+        key: object.key.clone(),
+        version_id: version_id.map(str::to_owned),
+        code_sha256: code_sha256.clone(),
+        action,
+    };
+    let bytes = match &object.bytes {
+        Source::File { path, size } => {
+            let bytes = files::read_regular(path, Links::Refuse, *size)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let sha256: [u8; 32] = Sha256::digest(&bytes).into();
+            if sha256 != object.sha256 {
+                anyhow::bail!(
+                    "{} changed since it was built (sha256 {} recorded, {} now); nothing was uploaded for it",
+                    path.display(),
+                    record::hex(&object.sha256),
+                    record::hex(&sha256)
+                );
+            }
+            bytes
+        }
+        Source::Bytes(bytes) => bytes.to_vec(),
+    };
+    let head = client
+        .head_object()
+        .bucket(&destination.bucket)
+        .key(&object.key)
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await;
+    let existed = match head {
+        Ok(found)
+            if found.checksum_sha256() == Some(code_sha256.as_str())
+                && found.content_length() == i64::try_from(bytes.len()).ok() =>
+        {
+            return Ok(placed(found.version_id(), Action::Unchanged));
+        }
+        Ok(_) => true,
+        // 404: not there. 403: maybe not there either, for credentials without s3:ListBucket,
+        // which S3 answers 403 for a missing key; the PUT's answer says which.
+        Err(err) if matches!(status(&err), Some(404 | 403)) => false,
+        Err(err) => return Err(failure(&err, "checking", &location, &object.what, destination)),
+    };
+    let put = client
+        .put_object()
+        .bucket(&destination.bucket)
+        .key(&object.key)
+        .content_type(object.content_type)
+        .checksum_sha256(&code_sha256)
+        .body(ByteStream::from(bytes))
+        .send()
+        .await
+        .map_err(|err| failure(&err, "uploading", &location, &object.what, destination))?;
+    if let Some(stored) = put.checksum_sha256()
+        && stored != code_sha256
+    {
+        anyhow::bail!(
+            "S3 stored {location} ({}) with checksum {stored}, not {code_sha256}: the bytes stored are not the bytes built",
+            object.what
+        );
+    }
+    let action = if existed { Action::Replaced } else { Action::Uploaded };
+    Ok(placed(put.version_id(), action))
+}
+
+/// The HTTP status of a service's answer.
+fn status<E>(err: &SdkError<E>) -> Option<u16> {
+    match err {
+        SdkError::ServiceError(service) => Some(service.raw().status().as_u16()),
+        _ => None,
+    }
+}
+
+/// A failed request, saying what to check. By now the SDK has retried what another try could
+/// change; what is left fails at once.
+fn failure<E>(err: &SdkError<E>, doing: &str, location: &str, what: &str, destination: &Destination) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let SdkError::ServiceError(service) = err else {
+        return anyhow!(
+            "{doing} {what} at {location} failed: {} (after retries)",
+            one_line(&aws_sdk_s3::error::DisplayErrorContext(err).to_string())
+        );
+    };
+    let status = service.raw().status().as_u16();
+    let code = service.err().code().unwrap_or("");
+    let message = service.err().message().map(one_line).unwrap_or_default();
+    let bucket = &destination.bucket;
+    let said = match (code, message.as_str()) {
+        ("", _) => format!("HTTP {status}"),
+        (code, "") => format!("{code}, HTTP {status}"),
+        (code, message) => format!("{code}: {message}, HTTP {status}"),
+    };
+    match code {
+        "NoSuchBucket" => anyhow!(
+            "bucket {bucket} does not exist ({said}) {doing} {what}; check the bucket in --upload {} and the region (AWS_REGION) and endpoint",
+            destination.url
+        ),
+        "AccessDenied"
+        | "InvalidAccessKeyId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "InvalidToken"
+        | "TokenRefreshRequired"
+        | "AllAccessDisabled" => anyhow!(
+            "access denied {doing} {what} at {location} ({said}); check the AWS credentials (secret key, session token, expiry) and that they allow s3:PutObject and s3:GetObject on arn:aws:s3:::{bucket}/{}*",
+            if destination.prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{}/", destination.prefix)
+            }
+        ),
+        "BadDigest" | "InvalidDigest" | "XAmzContentSHA256Mismatch" | "XAmzContentChecksumMismatch" => anyhow!(
+            "S3 rejected the checksum of {what} ({said}): the bytes that reached {location} are not the bytes built; nothing was stored under that key"
+        ),
+        _ => anyhow!("{doing} {what} at {location} failed ({said})"),
+    }
+}
