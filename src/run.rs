@@ -69,6 +69,17 @@ fn build(
     let stamp = zip_stamp(env)?;
     smoke::check_events(plan)?;
     smoke::check_runners(plan, env, &resolved.run.smoke_all)?;
+    // Credentials and region for S3, found (or a usage error) before anything is provisioned
+    // or compiled.
+    let s3 = match resolved.upload.s3.as_slice() {
+        [] => None,
+        _ if resolved.run.toolchain_only.value => None,
+        destinations => Some(upload::s3::aws::Session::start(
+            destinations,
+            resolved.upload.s3_path_style,
+            env,
+        )?),
+    };
     let records = Records::of(plan, entry);
     let others = match (entry, &resolved.run.lambda_dir.value) {
         (EntryPoint::CargoLambda, _) => Others::Clobber,
@@ -86,16 +97,6 @@ fn build(
         output::stdout_line(&serde_json::to_string_pretty(&toolchain).unwrap_or_default())?;
         return Ok(Outcome::ToolchainReady(toolchain));
     }
-
-    // Credentials and region for S3, found (or a usage error) before anything compiles.
-    let s3 = match resolved.upload.s3.as_slice() {
-        [] => None,
-        destinations => Some(upload::s3::aws::Session::start(
-            destinations,
-            resolved.upload.s3_path_style,
-            env,
-        )?),
-    };
 
     if let Some(shard) = resolved.run.shard.value {
         progress.note(&format!(

@@ -282,6 +282,21 @@ async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Res
     Ok(placed(put.version_id(), action))
 }
 
+/// An error and its causes on one line, each said once (the SDK's own chain repeats itself and
+/// ends in `Debug` output).
+fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut said: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(cause) = next {
+        let text = one_line(&cause.to_string());
+        if !text.is_empty() && !said.iter().any(|s| s.contains(&text)) {
+            said.push(text);
+        }
+        next = cause.source();
+    }
+    said.join(": ")
+}
+
 /// The HTTP status of a service's answer.
 fn status<E>(err: &SdkError<E>) -> Option<u16> {
     match err {
@@ -297,10 +312,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let SdkError::ServiceError(service) = err else {
-        return anyhow!(
-            "{doing} {what} at {location} failed: {} (after retries)",
-            one_line(&aws_sdk_s3::error::DisplayErrorContext(err).to_string())
-        );
+        return anyhow!("{doing} {what} at {location} failed: {} (after retries)", causes(err));
     };
     let status = service.raw().status().as_u16();
     let code = service.err().code().unwrap_or("");

@@ -1,0 +1,384 @@
+//! `--upload s3://` against a real S3-compatible server (`s3s-fs`, which verifies SigV4 and
+//! `x-amz-checksum-sha256`) behind a proxy that logs requests and injects faults: objects land
+//! with the right bytes and checksums at content-addressed keys, a re-run puts nothing, a wrong
+//! secret fails before any object is written, 503s and dropped connections are retried, a
+//! corrupted body is refused by S3, concurrent runs leave one right object per key, and missing
+//! credentials, region or a malformed URL are usage errors before anything compiles.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use support::s3::{Fault, Proxy, S3, SECRET_KEY, aws_env};
+use support::*;
+
+const BUCKET: &str = "lambda-artifacts";
+
+/// The tiny fixture built into `lambda_dir` and uploaded through `endpoint`.
+fn upload(endpoint: &str, secret: &str, scratch: &Path, lambda_dir: &Path, to: &str) -> Command {
+    let mut cmd = lambda_build(&tiny());
+    cmd.envs(aws_env(endpoint, secret, scratch))
+        .env("CARGO_TARGET_DIR", repo().join("target/test-s3"))
+        .args(["--upload", to, "--lambda-dir"])
+        .arg(lambda_dir);
+    cmd
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn code_sha256(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+}
+
+/// The secret appears nowhere but in the runner's `::add-mask::` command.
+fn assert_no_secret(run: &Run) {
+    let shown = run
+        .stderr
+        .lines()
+        .chain(run.stdout.lines())
+        .any(|l| l.contains(SECRET_KEY) && l != format!("::add-mask::{SECRET_KEY}"));
+    assert!(!shown, "the secret key was printed:\n{}", run.stderr);
+}
+
+#[test]
+fn objects_land_at_content_keys_with_checksums_and_a_rerun_puts_nothing() {
+    let Some(s3) = S3::start() else { return };
+    s3.bucket(BUCKET);
+    let proxy = Proxy::start(s3.port, &[]);
+    let t = tempfile::tempdir().unwrap();
+    let lambda_dir = t.path().join("lambda");
+    let (output, summary) = (t.path().join("output"), t.path().join("summary"));
+    let first = run_ok(
+        upload(
+            &proxy.url,
+            SECRET_KEY,
+            t.path(),
+            &lambda_dir,
+            "s3://lambda-artifacts/ci/main",
+        )
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary),
+    );
+    assert_no_secret(&first);
+    assert!(
+        first.stderr.contains(&format!("::add-mask::{SECRET_KEY}")),
+        "{}",
+        first.stderr
+    );
+
+    let zip = std::fs::read(lambda_dir.join("alpha/bootstrap.zip")).unwrap();
+    let binary = std::fs::read(lambda_dir.join("extensions/beta")).unwrap();
+    let manifest_json = std::fs::read(lambda_dir.join("manifest.json")).unwrap();
+    let (zip_key, binary_key) = (
+        format!("ci/main/alpha/x86_64/{}.zip", sha256_hex(&zip)),
+        format!("ci/main/beta/x86_64/{}", sha256_hex(&binary)),
+    );
+    let records = format!("ci/main/builds/{}", sha256_hex(&manifest_json));
+    let objects = s3.objects(BUCKET);
+    let keys: Vec<&str> = objects.iter().map(|(k, _)| k.as_str()).collect();
+    let mut expected = vec![
+        zip_key.clone(),
+        binary_key.clone(),
+        format!("{records}/SHA256SUMS"),
+        format!("{records}/manifest.json"),
+    ];
+    expected.sort();
+    assert_eq!(keys, expected);
+    let object = |key: &str| objects.iter().find(|(k, _)| k == key).unwrap().1.clone();
+    assert_eq!(object(&zip_key), zip, "the zip in the bucket is not the one built");
+    assert_eq!(object(&binary_key), binary);
+    assert_eq!(object(&format!("{records}/manifest.json")), manifest_json);
+    // SHA256SUMS lists the keys below the prefix, so `sha256sum -c` works in a copy of it.
+    assert_eq!(
+        String::from_utf8(object(&format!("{records}/SHA256SUMS"))).unwrap(),
+        format!(
+            "{}  {}\n{}  {}\n",
+            sha256_hex(&zip),
+            zip_key.trim_start_matches("ci/main/"),
+            sha256_hex(&binary),
+            binary_key.trim_start_matches("ci/main/")
+        )
+    );
+
+    // Every PUT carried the checksum S3 verified: the artifact's code_sha256.
+    let puts: Vec<_> = proxy.log().into_iter().filter(|l| l.method == "PUT").collect();
+    assert_eq!(puts.len(), 4, "{puts:?}");
+    for put in &puts {
+        let bytes = object(put.path.trim_start_matches(&format!("/{BUCKET}/")));
+        assert_eq!(put.checksum.as_deref(), Some(code_sha256(&bytes).as_str()), "{put:?}");
+        assert_eq!(put.outcome, "200", "{put:?}");
+    }
+
+    // manifest.json records each artifact's object; s3-objects says the same.
+    let manifest = support::manifest(&lambda_dir);
+    for artifact in manifest["artifacts"].as_array().unwrap() {
+        let stored = &artifact["s3"][0];
+        assert_eq!(stored["bucket"], BUCKET);
+        assert!(
+            stored["key"]
+                .as_str()
+                .unwrap()
+                .ends_with(artifact["sha256"].as_str().unwrap())
+                || stored["key"].as_str().unwrap().ends_with(".zip"),
+            "{artifact}"
+        );
+        assert_eq!(stored["version_id"], serde_json::Value::Null);
+    }
+    let outputs = std::fs::read_to_string(&output).unwrap();
+    let start = outputs.find("s3-objects<<").expect("an s3-objects output");
+    let json_line = outputs[start..].lines().nth(1).unwrap();
+    let listed: serde_json::Value = serde_json::from_str(json_line).unwrap();
+    let alpha = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "alpha")
+        .unwrap();
+    assert_eq!(alpha["key"], zip_key.as_str());
+    assert_eq!(alpha["code_sha256"], code_sha256(&zip).as_str());
+    assert_eq!(
+        (alpha["arch"].as_str(), alpha["action"].as_str()),
+        (Some("x86_64"), Some("uploaded"))
+    );
+    assert!(
+        std::fs::read_to_string(&summary)
+            .unwrap()
+            .contains(&format!("s3://{BUCKET}/{zip_key}"))
+    );
+
+    // A re-run finds every object by its checksum and puts nothing.
+    let again = run_ok(&mut upload(
+        &proxy.url,
+        SECRET_KEY,
+        t.path(),
+        &lambda_dir,
+        "s3://lambda-artifacts/ci/main",
+    ));
+    assert!(again.stderr.contains("nothing to upload"), "{}", again.stderr);
+    assert_eq!(proxy.count("PUT"), 4, "a re-run put objects: {:?}", proxy.log());
+    assert_eq!(s3.objects(BUCKET), objects);
+}
+
+#[test]
+fn a_wrong_secret_fails_with_exit_1_before_any_object_is_written() {
+    let Some(s3) = S3::start() else { return };
+    s3.bucket(BUCKET);
+    let t = tempfile::tempdir().unwrap();
+    let lambda_dir = t.path().join("lambda");
+    let wrong = "not-the-secret-key-0123456789";
+    let run = run(&mut upload(
+        &s3.url(),
+        wrong,
+        t.path(),
+        &lambda_dir,
+        "s3://lambda-artifacts/ci",
+    ));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("access denied") && run.stderr.contains("SignatureDoesNotMatch"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(wrong), "the secret was printed:\n{}", run.stderr);
+    assert_eq!(s3.objects(BUCKET), Vec::new(), "an object was written");
+}
+
+#[test]
+fn a_missing_bucket_fails_at_once_saying_so() {
+    let Some(s3) = S3::start() else { return };
+    let proxy = Proxy::start(s3.port, &[Fault::MissingBucket]);
+    let t = tempfile::tempdir().unwrap();
+    let run = run(&mut upload(
+        &proxy.url,
+        SECRET_KEY,
+        t.path(),
+        &t.path().join("lambda"),
+        "s3://no-such-bucket/x",
+    ));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("bucket no-such-bucket does not exist (NoSuchBucket"),
+        "{}",
+        run.stderr
+    );
+    // Not retried: at most one PUT per artifact, none for the records.
+    assert!(proxy.count("PUT") <= 2, "{:?}", proxy.log());
+}
+
+#[test]
+fn slowdowns_server_errors_and_dropped_connections_are_retried() {
+    let Some(s3) = S3::start() else { return };
+    s3.bucket(BUCKET);
+    let faults = [Fault::SlowDown, Fault::Drop, Fault::InternalError, Fault::SlowDown];
+    let proxy = Proxy::start(s3.port, &faults);
+    let t = tempfile::tempdir().unwrap();
+    let lambda_dir = t.path().join("lambda");
+    let ok = run_ok(&mut upload(
+        &proxy.url,
+        SECRET_KEY,
+        t.path(),
+        &lambda_dir,
+        "s3://lambda-artifacts/r",
+    ));
+    assert_eq!(proxy.faults_left(), 0, "{:?}", proxy.log());
+    let injected = proxy
+        .log()
+        .iter()
+        .filter(|l| !l.outcome.starts_with('2') && l.outcome != "404")
+        .count();
+    assert_eq!(injected, faults.len(), "{:?}", proxy.log());
+    assert!(ok.stderr.contains("4 of 4 objects uploaded"), "{}", ok.stderr);
+    let zip = std::fs::read(lambda_dir.join("alpha/bootstrap.zip")).unwrap();
+    let key = format!("r/alpha/x86_64/{}.zip", sha256_hex(&zip));
+    let objects = s3.objects(BUCKET);
+    assert_eq!(objects.iter().find(|(k, _)| *k == key).map(|(_, b)| b), Some(&zip));
+}
+
+#[test]
+fn a_body_that_does_not_match_its_checksum_is_refused_naming_the_artifact() {
+    let Some(s3) = S3::start() else { return };
+    s3.bucket(BUCKET);
+    let proxy = Proxy::start(s3.port, &[Fault::Corrupt]);
+    let t = tempfile::tempdir().unwrap();
+    let run = run(&mut upload(
+        &proxy.url,
+        SECRET_KEY,
+        t.path(),
+        &t.path().join("lambda"),
+        "s3://lambda-artifacts/c",
+    ));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let refused = run.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(
+        refused.contains("S3 rejected the checksum of") && (refused.contains("alpha") || refused.contains("beta")),
+        "{}",
+        run.stderr
+    );
+    let corrupted = proxy.log().into_iter().find(|l| l.method == "PUT").unwrap();
+    let stored: Vec<String> = s3.objects(BUCKET).into_iter().map(|(k, _)| k).collect();
+    assert!(
+        !stored.iter().any(|k| corrupted.path.ends_with(k.as_str())),
+        "the corrupted object was stored: {stored:?}"
+    );
+}
+
+#[test]
+fn concurrent_runs_leave_one_right_object_per_key_and_stable_keys_are_replaced() {
+    let Some(s3) = S3::start() else { return };
+    s3.bucket(BUCKET);
+    let t = tempfile::tempdir().unwrap();
+    let (one, two) = (t.path().join("one"), t.path().join("two"));
+    let runs = run_at_once(vec![
+        upload(&s3.url(), SECRET_KEY, t.path(), &one, "s3://lambda-artifacts/same"),
+        upload(&s3.url(), SECRET_KEY, t.path(), &two, "s3://lambda-artifacts/same"),
+    ]);
+    for run in &runs {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let objects = s3.objects(BUCKET);
+    assert_eq!(
+        objects.len(),
+        4,
+        "{:?}",
+        objects.iter().map(|(k, _)| k).collect::<Vec<_>>()
+    );
+    for (key, bytes) in &objects {
+        if !key.contains("/builds/") {
+            assert!(key.contains(&sha256_hex(bytes)), "{key} holds other bytes");
+        }
+    }
+
+    // Stable keys: the release asset names, replaced when the bytes change.
+    let stable = |dir: &Path, epoch: &str| {
+        let mut cmd = upload(&s3.url(), SECRET_KEY, t.path(), dir, "s3://lambda-artifacts/stable");
+        cmd.args(["--s3-keys", "stable"]).env("SOURCE_DATE_EPOCH", epoch);
+        run_ok(&mut cmd)
+    };
+    stable(&one, "1600000000");
+    let changed = stable(&one, "1700000000");
+    assert!(
+        changed
+            .stderr
+            .contains("replaced s3://lambda-artifacts/stable/alpha-x86_64.zip"),
+        "{}",
+        changed.stderr
+    );
+    assert!(
+        changed
+            .stderr
+            .contains("unchanged s3://lambda-artifacts/stable/beta-x86_64"),
+        "{}",
+        changed.stderr
+    );
+    let objects = s3.objects(BUCKET);
+    let zip = std::fs::read(one.join("alpha/bootstrap.zip")).unwrap();
+    let stored = objects.iter().find(|(k, _)| k == "stable/alpha-x86_64.zip").unwrap();
+    assert_eq!(stored.1, zip);
+    assert!(objects.iter().any(|(k, _)| k == "stable/manifest.json"));
+}
+
+/// What must fail before anything compiles: the target dir stays empty.
+fn assert_usage_before_compiling(run: &Run, target: &Path, needles: &[&str]) {
+    assert_usage(run, needles);
+    assert!(!target.join("debug").exists(), "something was compiled");
+}
+
+#[test]
+fn missing_credentials_region_or_a_malformed_url_are_usage_errors_before_compiling() {
+    let t = tempfile::tempdir().unwrap();
+    let target = t.path().join("target");
+    let cmd = |to: &str, drop: &[&str], extra: &[(&str, &str)]| {
+        let mut cmd = lambda_build(&tiny());
+        cmd.envs(aws_env("http://127.0.0.1:9", SECRET_KEY, t.path()))
+            .env("CARGO_TARGET_DIR", &target)
+            .args(["--upload", to]);
+        for var in drop {
+            cmd.env_remove(var);
+        }
+        cmd.envs(extra.iter().copied());
+        run_bounded(&mut cmd, std::time::Duration::from_secs(60))
+    };
+    assert_usage_before_compiling(
+        &cmd("s3://Bad_Bucket/x", &[], &[]),
+        &target,
+        &[
+            "invalid upload \"s3://Bad_Bucket/x\" from flag --upload",
+            "accepted: github-release or s3://BUCKET",
+        ],
+    );
+    assert_usage_before_compiling(
+        &cmd("s3://good-bucket", &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"], &[]),
+        &target,
+        &[
+            "needs AWS credentials and none were found",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "AWS_PROFILE",
+        ],
+    );
+    assert_usage_before_compiling(
+        &cmd("s3://good-bucket", &["AWS_REGION"], &[]),
+        &target,
+        &["needs an AWS region", "AWS_REGION", "AWS_DEFAULT_REGION"],
+    );
+    assert_usage_before_compiling(
+        &cmd("s3://good-bucket", &[], &[("AWS_ENDPOINT_URL_S3", "127.0.0.1:9000")]),
+        &target,
+        &["invalid S3 endpoint \"127.0.0.1:9000\" from env AWS_ENDPOINT_URL_S3"],
+    );
+    assert_usage_before_compiling(
+        &cmd("s3://good-bucket", &[], &[("LAMBDA_BUILD_S3_KEYS", "random")]),
+        &target,
+        &[
+            "invalid s3 keys \"random\" from env LAMBDA_BUILD_S3_KEYS",
+            "accepted: content",
+        ],
+    );
+}
