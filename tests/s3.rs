@@ -382,3 +382,119 @@ fn missing_credentials_region_or_a_malformed_url_are_usage_errors_before_compili
         ],
     );
 }
+
+/// The answer of a stand-in for STS to AssumeRoleWithWebIdentity: the server's own keys.
+fn sts_answer() -> String {
+    format!(
+        r#"<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <Credentials>
+      <AccessKeyId>{}</AccessKeyId>
+      <SecretAccessKey>{SECRET_KEY}</SecretAccessKey>
+      <SessionToken>session-token-from-oidc</SessionToken>
+      <Expiration>2099-01-01T00:00:00Z</Expiration>
+    </Credentials>
+    <SubjectFromWebIdentityToken>repo:octo/lambda:ref:refs/heads/main</SubjectFromWebIdentityToken>
+    <AssumedRoleUser>
+      <Arn>arn:aws:sts::123456789012:assumed-role/deploy/ci</Arn>
+      <AssumedRoleId>AROAEXAMPLE:ci</AssumedRoleId>
+    </AssumedRoleUser>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>"#,
+        support::s3::ACCESS_KEY
+    )
+}
+
+#[test]
+fn credentials_from_a_profile_or_web_identity_sign_real_uploads() {
+    let Some(s3) = S3::start() else { return };
+    s3.bucket(BUCKET);
+    let t = tempfile::tempdir().unwrap();
+    let (config, credentials) = (t.path().join("no-aws-config"), t.path().join("no-aws-credentials"));
+    std::fs::write(&config, "[profile ci]\nregion = eu-central-1\n").unwrap();
+    std::fs::write(
+        &credentials,
+        format!(
+            "[ci]\naws_access_key_id = {}\naws_secret_access_key = {SECRET_KEY}\n",
+            support::s3::ACCESS_KEY
+        ),
+    )
+    .unwrap();
+    // A named profile: its keys and its region.
+    let mut profile = upload(
+        &s3.url(),
+        SECRET_KEY,
+        t.path(),
+        &t.path().join("a"),
+        "s3://lambda-artifacts/p",
+    );
+    profile
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_REGION")
+        .env("AWS_PROFILE", "ci");
+    let ran = run_ok(&mut profile);
+    assert!(ran.stderr.contains("region eu-central-1"), "{}", ran.stderr);
+
+    // Web identity, as GitHub OIDC sets it up: the token file and role go to STS (a stand-in
+    // on 127.0.0.1), whose temporary keys sign the upload.
+    let sts = support::http::Server::start(Default::default(), Some(support::http::Reply::ok(sts_answer())));
+    let token = t.path().join("oidc-token");
+    std::fs::write(&token, "eyJhbGciOiJSUzI1NiJ9.e30.sig").unwrap();
+    let mut web = upload(
+        &s3.url(),
+        SECRET_KEY,
+        t.path(),
+        &t.path().join("b"),
+        "s3://lambda-artifacts/w",
+    );
+    web.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token)
+        .env("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/deploy")
+        .env("AWS_ROLE_SESSION_NAME", "ci")
+        .env("AWS_ENDPOINT_URL_STS", &sts.url);
+    run_ok(&mut web);
+    assert!(!sts.requests().is_empty(), "STS was not asked");
+    let keys: Vec<String> = s3.objects(BUCKET).into_iter().map(|(k, _)| k).collect();
+    assert!(keys.iter().any(|k| k.starts_with("p/alpha/")), "{keys:?}");
+    assert!(keys.iter().any(|k| k.starts_with("w/alpha/")), "{keys:?}");
+}
+
+#[test]
+fn instance_metadata_is_never_asked_when_disabled() {
+    // The SDK's instance-metadata client, pointed at a local server that logs what it is asked.
+    let imds = support::http::Server::start(Default::default(), None);
+    let t = tempfile::tempdir().unwrap();
+    let target = t.path().join("target");
+    let no_credentials = |disabled: &str| {
+        let mut cmd = lambda_build(&tiny());
+        cmd.envs(aws_env("http://127.0.0.1:9", SECRET_KEY, t.path()))
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_EC2_METADATA_DISABLED", disabled)
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds.url)
+            .env("CARGO_TARGET_DIR", &target)
+            .args(["--upload", "s3://good-bucket"]);
+        run_bounded(&mut cmd, std::time::Duration::from_secs(120))
+    };
+    assert_usage(&no_credentials("true"), &["needs AWS credentials and none were found"]);
+    assert_eq!(imds.requests(), Vec::<String>::new(), "instance metadata was asked");
+    // Control: enabled, the same run asks it (so the check above can fail); its refusal is a
+    // failure of a credential service (exit 1), before anything compiles.
+    let enabled = no_credentials("false");
+    assert_eq!(enabled.code, 1, "{}", enabled.stderr);
+    assert!(
+        enabled
+            .stderr
+            .contains("loading AWS credentials for --upload s3://good-bucket failed: "),
+        "{}",
+        enabled.stderr
+    );
+    assert!(
+        !imds.requests().is_empty(),
+        "the control run did not ask instance metadata"
+    );
+    assert!(!target.join("debug").exists(), "something was compiled");
+}

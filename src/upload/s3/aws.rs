@@ -13,7 +13,6 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
-use aws_sdk_s3::error::DisplayErrorContext;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 use super::Destination;
@@ -142,11 +141,11 @@ fn credentials_error(url: &str, err: &CredentialsError) -> Error {
         )),
         CredentialsError::InvalidConfiguration(_) => Error::usage(format!(
             "invalid AWS credentials configuration for --upload {url}: {}; accepted: credentials from {CREDENTIAL_SOURCES}",
-            one_line(&DisplayErrorContext(err).to_string())
+            causes(err)
         )),
         _ => Error::Failed(anyhow::anyhow!(
             "loading AWS credentials for --upload {url} failed: {}",
-            one_line(&DisplayErrorContext(err).to_string())
+            causes(err)
         )),
     }
 }
@@ -189,7 +188,22 @@ fn local_host(url: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok()
 }
 
-/// Error chains from the SDK put on one line.
+/// An error and its causes on one line, each said once (the SDK's own chain repeats itself and
+/// ends in `Debug` output).
+pub fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut said: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(cause) = next {
+        let text = one_line(&cause.to_string());
+        if !text.is_empty() && !said.iter().any(|s| s.contains(&text)) {
+            said.push(text);
+        }
+        next = cause.source();
+    }
+    said.join(": ")
+}
+
+/// Text on one line.
 pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -19,7 +19,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Destination;
-use super::aws::{Session, one_line};
+use super::aws::{Session, causes, one_line};
 use crate::files::{self, Links};
 use crate::record::{self, Manifest, S3Object};
 use crate::upload::Action;
@@ -280,21 +280,6 @@ async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Res
     }
     let action = if existed { Action::Replaced } else { Action::Uploaded };
     Ok(placed(put.version_id(), action))
-}
-
-/// An error and its causes on one line, each said once (the SDK's own chain repeats itself and
-/// ends in `Debug` output).
-fn causes(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut said: Vec<String> = Vec::new();
-    let mut next = Some(err);
-    while let Some(cause) = next {
-        let text = one_line(&cause.to_string());
-        if !text.is_empty() && !said.iter().any(|s| s.contains(&text)) {
-            said.push(text);
-        }
-        next = cause.source();
-    }
-    said.join(": ")
 }
 
 /// The HTTP status of a service's answer.
