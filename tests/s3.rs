@@ -498,3 +498,43 @@ fn instance_metadata_is_never_asked_when_disabled() {
     );
     assert!(!target.join("debug").exists(), "something was compiled");
 }
+
+#[test]
+fn a_github_release_and_a_bucket_in_one_run_share_one_manifest() {
+    let Some(s3) = S3::start() else { return };
+    s3.bucket(BUCKET);
+    let github = support::github::FakeGitHub::start("ghp_test_token_for_both_0123456789");
+    let t = tempfile::tempdir().unwrap();
+    let lambda_dir = t.path().join("lambda");
+    let mut both = upload(
+        &s3.url(),
+        SECRET_KEY,
+        t.path(),
+        &lambda_dir,
+        "s3://lambda-artifacts/both",
+    );
+    both.envs(github.env())
+        .args(["--upload", "github-release", "--release-tag", "v2.0.0"]);
+    run_ok(&mut both);
+    let manifest_json = std::fs::read(lambda_dir.join("manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&manifest_json).unwrap();
+    assert_eq!(manifest["artifacts"][0]["s3"][0]["bucket"], BUCKET);
+    // The release's manifest.json is the lambda dir's: it records the S3 objects too.
+    let released = github.with(|s| {
+        s.releases[0]
+            .assets
+            .iter()
+            .find(|a| a.name == "manifest.json")
+            .unwrap()
+            .bytes
+            .clone()
+    });
+    assert_eq!(released, manifest_json);
+    let in_bucket = s3
+        .objects(BUCKET)
+        .into_iter()
+        .find(|(k, _)| k.ends_with("/manifest.json"))
+        .unwrap()
+        .1;
+    assert_eq!(in_bucket, manifest_json);
+}
