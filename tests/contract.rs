@@ -24,6 +24,7 @@ const OUTPUTS: &[&str] = &[
     "lambda-dir",
     "release-url",
     "assets",
+    "s3-objects",
     "attestation-url",
 ];
 

@@ -35,14 +35,21 @@ fn code_sha256(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
 }
 
-/// The secret appears nowhere but in the runner's `::add-mask::` command.
-fn assert_no_secret(run: &Run) {
-    let shown = run
-        .stderr
-        .lines()
-        .chain(run.stdout.lines())
-        .any(|l| l.contains(SECRET_KEY) && l != format!("::add-mask::{SECRET_KEY}"));
-    assert!(!shown, "the secret key was printed:\n{}", run.stderr);
+/// The tiny fixture uploaded to `to` through a proxy that injects `faults` in front of a
+/// fresh server holding the bucket; `None` when s3s-fs is not installed.
+fn through(faults: &[Fault], to: &str) -> Option<(S3, Proxy, tempfile::TempDir, Run)> {
+    let s3 = S3::start()?;
+    s3.bucket(BUCKET);
+    let proxy = Proxy::start(s3.port, faults);
+    let t = tempfile::tempdir().unwrap();
+    let run = run(&mut upload(
+        &proxy.url,
+        SECRET_KEY,
+        t.path(),
+        &t.path().join("lambda"),
+        to,
+    ));
+    Some((s3, proxy, t, run))
 }
 
 #[test]
@@ -65,7 +72,7 @@ fn objects_land_at_content_keys_with_checksums_and_a_rerun_puts_nothing() {
         .env("GITHUB_OUTPUT", &output)
         .env("GITHUB_STEP_SUMMARY", &summary),
     );
-    assert_no_secret(&first);
+    assert_not_shown(&first, SECRET_KEY);
     assert!(
         first.stderr.contains(&format!("::add-mask::{SECRET_KEY}")),
         "{}",
@@ -191,16 +198,9 @@ fn a_wrong_secret_fails_with_exit_1_before_any_object_is_written() {
 
 #[test]
 fn a_missing_bucket_fails_at_once_saying_so() {
-    let Some(s3) = S3::start() else { return };
-    let proxy = Proxy::start(s3.port, &[Fault::MissingBucket]);
-    let t = tempfile::tempdir().unwrap();
-    let run = run(&mut upload(
-        &proxy.url,
-        SECRET_KEY,
-        t.path(),
-        &t.path().join("lambda"),
-        "s3://no-such-bucket/x",
-    ));
+    let Some((_s3, proxy, _t, run)) = through(&[Fault::MissingBucket], "s3://no-such-bucket/x") else {
+        return;
+    };
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr
@@ -214,19 +214,12 @@ fn a_missing_bucket_fails_at_once_saying_so() {
 
 #[test]
 fn slowdowns_server_errors_and_dropped_connections_are_retried() {
-    let Some(s3) = S3::start() else { return };
-    s3.bucket(BUCKET);
     let faults = [Fault::SlowDown, Fault::Drop, Fault::InternalError, Fault::SlowDown];
-    let proxy = Proxy::start(s3.port, &faults);
-    let t = tempfile::tempdir().unwrap();
+    let Some((s3, proxy, t, ok)) = through(&faults, "s3://lambda-artifacts/r") else {
+        return;
+    };
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
     let lambda_dir = t.path().join("lambda");
-    let ok = run_ok(&mut upload(
-        &proxy.url,
-        SECRET_KEY,
-        t.path(),
-        &lambda_dir,
-        "s3://lambda-artifacts/r",
-    ));
     assert_eq!(proxy.faults_left(), 0, "{:?}", proxy.log());
     let injected = proxy
         .log()
@@ -243,17 +236,9 @@ fn slowdowns_server_errors_and_dropped_connections_are_retried() {
 
 #[test]
 fn a_body_that_does_not_match_its_checksum_is_refused_naming_the_artifact() {
-    let Some(s3) = S3::start() else { return };
-    s3.bucket(BUCKET);
-    let proxy = Proxy::start(s3.port, &[Fault::Corrupt]);
-    let t = tempfile::tempdir().unwrap();
-    let run = run(&mut upload(
-        &proxy.url,
-        SECRET_KEY,
-        t.path(),
-        &t.path().join("lambda"),
-        "s3://lambda-artifacts/c",
-    ));
+    let Some((s3, proxy, _t, run)) = through(&[Fault::Corrupt], "s3://lambda-artifacts/c") else {
+        return;
+    };
     assert_eq!(run.code, 1, "{}", run.stderr);
     let refused = run.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
     assert!(

@@ -202,6 +202,17 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Run {
     }
 }
 
+/// Asserts that `secret` appears nowhere in a run's output but in the runner's `::add-mask::`
+/// command (GitHub Actions only).
+pub fn assert_not_shown(run: &Run, secret: &str) {
+    let shown = run
+        .stderr
+        .lines()
+        .chain(run.stdout.lines())
+        .any(|l| l.contains(secret) && l != format!("::add-mask::{secret}"));
+    assert!(!shown, "a secret was printed:\n{}", run.stderr);
+}
+
 /// Asserts a usage error as the contract gives it: exit 2 and one line on stderr, `error: ...`,
 /// holding every needle.
 pub fn assert_usage(run: &Run, needles: &[&str]) {

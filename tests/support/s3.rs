@@ -301,7 +301,7 @@ fn serve(client: TcpStream, upstream_port: u16, state: &Mutex<State>) -> std::io
                 None => None,
             }
         };
-        let mut log = |outcome: String| {
+        let log = |outcome: String| {
             state.lock().unwrap().log.push(Logged {
                 method: method.clone(),
                 path: path.clone(),
