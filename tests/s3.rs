@@ -280,14 +280,33 @@ fn concurrent_runs_leave_one_right_object_per_key_and_stable_keys_are_replaced()
         }
     }
 
-    // Stable keys: the release asset names, replaced when the bytes change.
-    let stable = |dir: &Path, epoch: &str| {
-        let mut cmd = upload(&s3.url(), SECRET_KEY, t.path(), dir, "s3://lambda-artifacts/stable");
+    // Stable keys: the release asset names, replaced when the bytes change; in a bucket with
+    // versioning, manifest.json pins each object's version.
+    let versioned = Proxy::start(s3.port, &[]).versioned();
+    let stable = |epoch: &str| {
+        let mut cmd = upload(
+            &versioned.url,
+            SECRET_KEY,
+            t.path(),
+            &one,
+            "s3://lambda-artifacts/stable",
+        );
         cmd.args(["--s3-keys", "stable"]).env("SOURCE_DATE_EPOCH", epoch);
-        run_ok(&mut cmd)
+        let ran = run_ok(&mut cmd);
+        let manifest = support::manifest(&one);
+        let version = |name: &str| {
+            let artifact = manifest["artifacts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["name"] == name)
+                .unwrap();
+            artifact["s3"][0]["version_id"].as_str().unwrap().to_owned()
+        };
+        (ran, version("alpha"), version("beta"))
     };
-    stable(&one, "1600000000");
-    let changed = stable(&one, "1700000000");
+    let (_, alpha_v1, beta_v1) = stable("1600000000");
+    let (changed, alpha_v2, beta_v2) = stable("1700000000");
     assert!(
         changed
             .stderr
@@ -302,6 +321,8 @@ fn concurrent_runs_leave_one_right_object_per_key_and_stable_keys_are_replaced()
         "{}",
         changed.stderr
     );
+    assert_ne!(alpha_v1, alpha_v2, "a replaced object keeps its version id");
+    assert_eq!(beta_v1, beta_v2, "an unchanged object got another version id");
     let objects = s3.objects(BUCKET);
     let zip = std::fs::read(one.join("alpha/bootstrap.zip")).unwrap();
     let stored = objects.iter().find(|(k, _)| k == "stable/alpha-x86_64.zip").unwrap();

@@ -149,6 +149,10 @@ pub struct Logged {
 struct State {
     faults: VecDeque<Fault>,
     log: Vec<Logged>,
+    /// `Some`: answers carry `x-amz-version-id`, as a bucket with versioning gives them (s3s-fs
+    /// has no versioning): a new id per PUT of a path, the latest for a HEAD.
+    versions: Option<std::collections::BTreeMap<String, u32>>,
+    puts: u32,
 }
 
 /// An HTTP/1.1 proxy in front of `upstream` that logs requests and injects faults, in order,
@@ -164,7 +168,7 @@ impl Proxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State {
             faults: faults.iter().copied().collect(),
-            log: Vec::new(),
+            ..State::default()
         }));
         let shared = state.clone();
         std::thread::spawn(move || {
@@ -177,6 +181,12 @@ impl Proxy {
             }
         });
         Proxy { url, state }
+    }
+
+    /// Answers from now on carry version ids, as a bucket with versioning gives them.
+    pub fn versioned(self) -> Proxy {
+        self.state.lock().unwrap().versions = Some(Default::default());
+        self
     }
 
     /// Every request so far.
@@ -369,7 +379,27 @@ fn serve(client: TcpStream, upstream_port: u16, state: &Mutex<State>) -> std::io
             rest
         };
         log(status.to_string());
-        to_client.write_all(&response.raw)?;
+        let mut head = response.raw.clone();
+        if status == 200 {
+            let mut s = state.lock().unwrap();
+            let s = &mut *s;
+            if let Some(versions) = s.versions.as_mut() {
+                let version = match method.as_str() {
+                    "PUT" => {
+                        s.puts += 1;
+                        versions.insert(path.clone(), s.puts);
+                        Some(s.puts)
+                    }
+                    "HEAD" => versions.get(&path).copied(),
+                    _ => None,
+                };
+                if let Some(version) = version {
+                    head.truncate(head.len() - 2);
+                    head.extend_from_slice(format!("x-amz-version-id: v{version}\r\n\r\n").as_bytes());
+                }
+            }
+        }
+        to_client.write_all(&head)?;
         to_client.write_all(&response_body)?;
         if response
             .header("connection")
