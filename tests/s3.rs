@@ -246,7 +246,12 @@ fn a_body_that_does_not_match_its_checksum_is_refused_naming_the_artifact() {
         "{}",
         run.stderr
     );
-    let corrupted = proxy.log().into_iter().find(|l| l.method == "PUT").unwrap();
+    let corrupted = proxy
+        .log()
+        .into_iter()
+        .find(|l| l.outcome.ends_with("corrupted"))
+        .unwrap();
+    assert!(corrupted.outcome.starts_with('4'), "{corrupted:?}");
     let stored: Vec<String> = s3.objects(BUCKET).into_iter().map(|(k, _)| k).collect();
     assert!(
         !stored.iter().any(|k| corrupted.path.ends_with(k.as_str())),

@@ -378,7 +378,10 @@ fn serve(client: TcpStream, upstream_port: u16, state: &Mutex<State>) -> std::io
             from_upstream.read_to_end(&mut rest)?;
             rest
         };
-        log(status.to_string());
+        log(match fault {
+            Some(Fault::Corrupt) => format!("{status} corrupted"),
+            _ => status.to_string(),
+        });
         let mut head = response.raw.clone();
         if status == 200 {
             let mut s = state.lock().unwrap();

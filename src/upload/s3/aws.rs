@@ -25,8 +25,9 @@ pub const CREDENTIAL_SOURCES: &str = "env AWS_ACCESS_KEY_ID and AWS_SECRET_ACCES
 /// Variables that name the S3 endpoint, highest precedence first (as the SDKs read them).
 const ENDPOINT_VARS: &[&str] = &["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"];
 
-/// Tries per request when neither `AWS_MAX_ATTEMPTS` nor a profile says otherwise: a CI upload
-/// rides out a longer `SlowDown` or 5xx burst than the SDKs' default of 3.
+/// Tries per request unless `AWS_MAX_ATTEMPTS` or `AWS_RETRY_MODE` is set (then the SDK's own
+/// reading of those and the profile applies): a CI upload rides out a longer `SlowDown` or 5xx
+/// burst than the SDKs' default of 3. Set here, it also overrides a profile's `max_attempts`.
 const DEFAULT_ATTEMPTS: u32 = 5;
 
 /// The AWS configuration of a run, from the check before compiling to the upload.
@@ -73,7 +74,7 @@ impl Session {
                     .read_timeout(Duration::from_secs(120))
                     .build(),
             );
-        if env.get("AWS_MAX_ATTEMPTS").is_none() {
+        if env.get("AWS_MAX_ATTEMPTS").is_none() && env.get("AWS_RETRY_MODE").is_none() {
             loader = loader.retry_config(RetryConfig::standard().with_max_attempts(DEFAULT_ATTEMPTS));
         }
         let config = runtime.block_on(loader.load());

@@ -3,7 +3,8 @@
 //!
 //! Keys are what deployment tools pin (Terraform's `s3_key`, SAM's `CodeUri.Key`, CDK's
 //! `Code.fromBucket`). By default they are content-addressed, so a changed function gets a new key
-//! and an unchanged one keeps its key across runs, machines and branches:
+//! and an unchanged one keeps its key (the zips are reproducible: same sources, toolchain and
+//! build paths, same bytes):
 //!
 //! ```text
 //! PREFIX/<name>/<arch>/<sha256>.zip        a zip

@@ -33,6 +33,8 @@ const PARALLEL: usize = 4;
 pub struct Placed {
     /// The artifact's name; for the records, the file's (`manifest.json`, `SHA256SUMS`).
     pub name: String,
+    /// `function` or `extension`; empty for the records.
+    pub kind: String,
     /// `x86_64` or `arm64`; empty for the records.
     pub arch: String,
     /// `zip` or `binary`; empty for the records.
@@ -67,6 +69,7 @@ struct Object<'a> {
     /// What the object is, for messages: `hello (arm64 zip)`, `manifest.json`.
     what: String,
     name: String,
+    kind: String,
     arch: String,
     format: String,
     bytes: Source<'a>,
@@ -107,6 +110,7 @@ pub fn artifacts(
                 key,
                 what: format!("{} ({} {})", record.name, record.arch, record.format),
                 name: record.name.clone(),
+                kind: record.kind.as_str().to_owned(),
                 arch: record.arch.clone(),
                 format: record.format.clone(),
                 bytes: Source::File {
@@ -173,6 +177,7 @@ pub fn records(
                 key: destination.key(&format!("{folder}{name}")),
                 what: name.to_owned(),
                 name: name.to_owned(),
+                kind: String::new(),
                 arch: String::new(),
                 format: String::new(),
                 sha256: Sha256::digest(bytes).into(),
@@ -215,6 +220,7 @@ async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Res
     let code_sha256 = base64::engine::general_purpose::STANDARD.encode(object.sha256);
     let placed = |version_id: Option<&str>, action| Placed {
         name: object.name.clone(),
+        kind: object.kind.clone(),
         arch: object.arch.clone(),
         format: object.format.clone(),
         bucket: destination.bucket.clone(),
