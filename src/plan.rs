@@ -53,7 +53,7 @@ pub struct Invocation {
     /// With the cargo compiler: arguments appended to the command (the table's `extra_args`).
     pub extra_args: Vec<String>,
     /// The Lambda release tuning, or why there is none (details filled in by
-    /// [`crate::tuning::apply`]).
+    /// [`crate::tuning::tune`] once the plan is made).
     pub tuning: Tuning,
 }
 
@@ -103,9 +103,12 @@ pub struct SmokeSpec {
     pub http: bool,
 }
 
+/// A binary cargo reported building: (package id, binary name, target triple).
+pub type BuiltKey = (String, String, String);
+
 impl Artifact {
     /// The key cargo's build messages file this artifact's executable under.
-    pub fn built_key(&self) -> crate::compile::BuiltKey {
+    pub fn built_key(&self) -> BuiltKey {
         (self.package_id.clone(), self.name.clone(), self.target.triple())
     }
 }

@@ -222,7 +222,7 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
     if plan.invocations.iter().any(|i| i.tuning.applied) {
         let profile = tuning::ReleaseProfile::load(&workspace_root.join("Cargo.toml"), env)?;
         let flags = tuning::RustflagsConfig::load(cwd, env)?;
-        tuning::apply(&mut plan, &profile, &flags)?;
+        tune(&mut plan, &profile, &flags)?;
     }
     let bounds = includes::Bounds::new(&workspace_root, &plan.lambda_dir);
     let includes = includes::list_all(plan.artifacts.iter().map(|a| a.include.as_slice()), &bounds)?;
@@ -248,6 +248,16 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         upload,
         warnings,
     })
+}
+
+/// Fills in the Lambda release tuning of every tuned invocation of the plan: the profile
+/// settings the workspace leaves unset, and each target's CPU with the user's own rustflags.
+fn tune(plan: &mut Plan, profile: &tuning::ReleaseProfile, flags: &tuning::RustflagsConfig) -> Result<()> {
+    for invocation in plan.invocations.iter_mut().filter(|i| i.tuning.applied) {
+        let why = std::mem::take(&mut invocation.tuning.why);
+        invocation.tuning = tuning::tune(&invocation.targets, why, profile, &|t| flags.for_target(t))?;
+    }
+    Ok(())
 }
 
 /// cargo-lambda applies the compiler table's `subcommand` and `extra_args` only with the

@@ -17,7 +17,6 @@ use serde::Serialize;
 
 use crate::cli::EnvVars;
 use crate::config::Target;
-use crate::plan::Plan;
 
 /// The release profile keys cargo-lambda sets, with its values, as cargo `--config` TOML.
 const PROFILE_DEFAULTS: [(&str, &str); 4] = [
@@ -374,15 +373,6 @@ impl RustflagsConfig {
             },
         })
     }
-}
-
-/// Fills in the details of every tuned invocation of the plan.
-pub fn apply(plan: &mut Plan, profile: &ReleaseProfile, flags: &RustflagsConfig) -> anyhow::Result<()> {
-    for invocation in plan.invocations.iter_mut().filter(|i| i.tuning.applied) {
-        let why = std::mem::take(&mut invocation.tuning.why);
-        invocation.tuning = tune(&invocation.targets, why, profile, &|t| flags.for_target(t))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use anyhow::{Context, bail};
 use cargo_metadata::Message;
 
 use crate::config::{Color, CompilerKind, MessageFormat};
-use crate::plan::{Invocation, Plan};
+use crate::plan::{BuiltKey, Invocation, Plan};
 
 /// A compiler backend: turns cargo build options into the command that runs the build.
 pub trait Compiler {
@@ -31,9 +31,6 @@ pub fn compiler_for(kind: CompilerKind) -> Box<dyn Compiler> {
         CompilerKind::Cross => Box::new(cross::Cross),
     }
 }
-
-/// A binary cargo reported building: (package id, binary name, target triple).
-pub type BuiltKey = (String, String, String);
 
 /// The executables one invocation produced.
 pub type Built = HashMap<BuiltKey, PathBuf>;
