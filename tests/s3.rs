@@ -213,6 +213,27 @@ fn a_missing_bucket_fails_at_once_saying_so() {
 }
 
 #[test]
+fn a_bucket_in_another_region_fails_at_once_naming_its_region() {
+    let Some((_s3, proxy, _t, run)) = through(&[Fault::OtherRegion], "s3://lambda-artifacts/x") else {
+        return;
+    };
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let error = run.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or("");
+    assert!(
+        error.contains("bucket lambda-artifacts is not in region eu-west-1")
+            && error.contains("it is in us-west-2")
+            && error.contains("set AWS_REGION"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        proxy.count("PUT") == 0 && proxy.count("HEAD") <= 2,
+        "retried: {:?}",
+        proxy.log()
+    );
+}
+
+#[test]
 fn slowdowns_server_errors_and_dropped_connections_are_retried() {
     let faults = [Fault::SlowDown, Fault::Drop, Fault::InternalError, Fault::SlowDown];
     let Some((s3, proxy, t, ok)) = through(&faults, "s3://lambda-artifacts/r") else {

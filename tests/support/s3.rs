@@ -132,6 +132,9 @@ pub enum Fault {
     /// Answers every request with a body `404 NoSuchBucket` (s3s-fs creates buckets on a PUT,
     /// as S3 does not), and stays in place.
     MissingBucket,
+    /// Answers every request `301 PermanentRedirect` with `x-amz-bucket-region: us-west-2`, as S3
+    /// does for a bucket of another region, and stays in place.
+    OtherRegion,
 }
 
 /// One request that reached the proxy.
@@ -307,6 +310,7 @@ fn serve(client: TcpStream, upstream_port: u16, state: &Mutex<State>) -> std::io
             match s.faults.front() {
                 Some(Fault::Corrupt | Fault::MissingBucket) if !has_body => None,
                 Some(Fault::MissingBucket) => Some(Fault::MissingBucket),
+                Some(Fault::OtherRegion) => Some(Fault::OtherRegion),
                 Some(_) => s.faults.pop_front(),
                 None => None,
             }
@@ -323,6 +327,7 @@ fn serve(client: TcpStream, upstream_port: u16, state: &Mutex<State>) -> std::io
             Some(Fault::SlowDown) => (503, "SlowDown"),
             Some(Fault::InternalError) => (500, "InternalError"),
             Some(Fault::MissingBucket) => (404, "NoSuchBucket"),
+            Some(Fault::OtherRegion) => (301, "PermanentRedirect"),
             Some(Fault::Drop) => {
                 log("dropped".into());
                 let _ = to_client.shutdown(Shutdown::Both);
@@ -341,8 +346,13 @@ fn serve(client: TcpStream, upstream_port: u16, state: &Mutex<State>) -> std::io
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>injected by the test proxy</Message></Error>"
             );
             let reply = format!(
-                "HTTP/1.1 {status} {code}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                "HTTP/1.1 {status} {code}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n{}",
                 xml.len(),
+                if status == 301 {
+                    "x-amz-bucket-region: us-west-2\r\n"
+                } else {
+                    ""
+                },
                 if method == "HEAD" { "" } else { xml.as_str() }
             );
             to_client.write_all(reply.as_bytes())?;

@@ -71,7 +71,9 @@ impl Session {
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(10))
-                    .read_timeout(Duration::from_secs(120))
+                    // From sending a request to the start of its answer: room for a 250 MB
+                    // zip over a slow uplink, yet no upload waits forever on a silent server.
+                    .read_timeout(Duration::from_secs(900))
                     .build(),
             );
         if env.get("AWS_MAX_ATTEMPTS").is_none() && env.get("AWS_RETRY_MODE").is_none() {

@@ -217,6 +217,7 @@ fn put_all(session: &Session, objects: Vec<Object<'_>>, note: &(dyn Fn(&str) + S
 async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Result<Placed> {
     let destination = object.destination;
     let location = destination.location(&object.key);
+    let region = client.config().region().map(|r| r.to_string()).unwrap_or_default();
     let code_sha256 = base64::engine::general_purpose::STANDARD.encode(object.sha256);
     let placed = |version_id: Option<&str>, action| Placed {
         name: object.name.clone(),
@@ -264,7 +265,7 @@ async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Res
         // 404: not there. 403: maybe not there either, for credentials without s3:ListBucket,
         // which S3 answers 403 for a missing key; the PUT's answer says which.
         Err(err) if matches!(status(&err), Some(404 | 403)) => false,
-        Err(err) => return Err(failure(&err, "checking", &location, &object.what, destination)),
+        Err(err) => return Err(failure(&err, "checking", &object, &region)),
     };
     let put = client
         .put_object()
@@ -275,7 +276,7 @@ async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Res
         .body(ByteStream::from(bytes))
         .send()
         .await
-        .map_err(|err| failure(&err, "uploading", &location, &object.what, destination))?;
+        .map_err(|err| failure(&err, "uploading", &object, &region))?;
     if let Some(stored) = put.checksum_sha256()
         && stored != code_sha256
     {
@@ -298,10 +299,12 @@ fn status<E>(err: &SdkError<E>) -> Option<u16> {
 
 /// A failed request, saying what to check. By now the SDK has retried what another try could
 /// change; what is left fails at once.
-fn failure<E>(err: &SdkError<E>, doing: &str, location: &str, what: &str, destination: &Destination) -> anyhow::Error
+fn failure<E>(err: &SdkError<E>, doing: &str, object: &Object<'_>, region: &str) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    let destination = object.destination;
+    let (what, location) = (&object.what, destination.location(&object.key));
     let SdkError::ServiceError(service) = err else {
         return anyhow!("{doing} {what} at {location} failed: {} (after retries)", causes(err));
     };
@@ -314,6 +317,17 @@ where
         (code, "") => format!("{code}, HTTP {status}"),
         (code, message) => format!("{code}: {message}, HTTP {status}"),
     };
+    if status == 301 || matches!(code, "PermanentRedirect" | "AuthorizationHeaderMalformed") {
+        let elsewhere = service
+            .raw()
+            .headers()
+            .get("x-amz-bucket-region")
+            .map(|r| format!(", it is in {r}"))
+            .unwrap_or_default();
+        return anyhow!(
+            "bucket {bucket} is not in region {region} ({said}{elsewhere}) {doing} {what}; set AWS_REGION to the bucket's region"
+        );
+    }
     match code {
         "NoSuchBucket" => anyhow!(
             "bucket {bucket} does not exist ({said}) {doing} {what}; check the bucket in --upload {} and the region (AWS_REGION) and endpoint",
