@@ -40,7 +40,8 @@ pub enum Scope {
 /// How a text value (a flag's, or a variable's) is cut into the items of a list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Split {
-    /// At commas: `--target x86_64,arm64`, `LAMBDA_BUILD_FEATURES=a,b`.
+    /// At commas and line ends: `--target x86_64,arm64`, `LAMBDA_BUILD_FEATURES=a,b`, a
+    /// multi-line Action input.
     Comma,
     /// At spaces, as cargo-lambda reads `CARGO_LAMBDA_COMPILER_SUBCOMMAND`.
     Space,

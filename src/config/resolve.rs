@@ -646,7 +646,8 @@ fn items_of(name: &str, raw: &RawValue) -> Result<Vec<String>> {
     let array = matches!(raw.raw, Raw::Json(Json::Array(_)));
     let cut = |text: &'_ String| -> Vec<String> {
         match (setting.split, array) {
-            (Split::Comma, _) => text.split(',').map(str::to_owned).collect(),
+            // Lines too: a multi-line Action input (`upload: |` with one destination per line).
+            (Split::Comma, _) => text.split([',', '\n']).map(str::to_owned).collect(),
             (Split::Space, false) => text.split_whitespace().map(str::to_owned).collect(),
             (Split::Space, true) | (Split::Whole, _) => vec![text.clone()],
         }

@@ -314,6 +314,14 @@ fn output_formats_and_includes() {
     )
     .unwrap();
     assert_eq!(both.output_format.value, vec![OutputFormat::Binary, OutputFormat::Zip]);
+    // One per line, as a multi-line Action input gives them.
+    let lines = resolve(
+        vec![("output-format", env("INPUT_OUTPUT-FORMAT", "zip\nbinary\n"))],
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(lines.output_format.value, both.output_format.value);
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("conf/sub")).unwrap();
     let inc = include_of("./conf/sub", dir.path(), &Source::Default).unwrap();
