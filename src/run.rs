@@ -283,6 +283,7 @@ fn store(
         Phase::Upload,
         &format!("S3 {} ({})", urls.join(", "), session.describe()),
     );
+    let started = std::time::Instant::now();
     let note = |line: &str| progress.note(line);
     let mut placed = upload::s3::publish::artifacts(session, destinations, lambda_dir, manifest, &note)?;
     upload::s3::publish::record_in(manifest, &placed);
@@ -296,9 +297,17 @@ fn store(
         &note,
     )?);
     let sent = placed.iter().filter(|p| p.action != upload::Action::Unchanged).count();
+    let took = human_duration(started.elapsed());
     progress.note(&match sent {
-        0 => format!("nothing to upload: every object is already in {}", urls.join(", ")),
-        n => format!("{n} of {} objects uploaded to {}", placed.len(), urls.join(", ")),
+        0 => format!(
+            "nothing to upload: every object is already in {} ({took})",
+            urls.join(", ")
+        ),
+        n => format!(
+            "{n} of {} objects uploaded to {} in {took}",
+            placed.len(),
+            urls.join(", ")
+        ),
     });
     progress.end();
     Ok(placed)
