@@ -263,10 +263,12 @@ jobs:
           LAMBDA_DIR: ${{{{ steps.lambda.outputs.lambda-dir }}}}
           ARTIFACTS: ${{{{ steps.lambda.outputs.artifacts }}}}
           ATTESTATION: ${{{{ steps.lambda.outputs.attestation-url }}}}
+          S3_OBJECTS: ${{{{ steps.lambda.outputs.s3-objects }}}}
         run: |
           cd "$LAMBDA_DIR" && sha256sum -c SHA256SUMS > '{record}/sha256sum'
           printf '%s' "$ARTIFACTS" > '{record}/artifacts.json'
           printf '%s' "$ATTESTATION" > '{record}/attestation-url'
+          printf '%s' "$S3_OBJECTS" > '{record}/s3-objects.json'
       - name: Run cargo lambda
         if: steps.lambda.outputs.lambda-dir != '' && {cargo_lambda}
         run: cargo lambda --version > '{record}/cargo-lambda-version'
@@ -302,6 +304,11 @@ jobs:
 
     /// Runs the workflow with act, the action at `git_ref`, releases from `base`.
     fn run(&self, git_ref: &str, base: &str) -> Run {
+        self.run_with(git_ref, base, &[])
+    }
+
+    /// [`Act::run`] with `env` in the runner's environment (as a step before would export it).
+    fn run_with(&self, git_ref: &str, base: &str, env: &[(&str, String)]) -> Run {
         let mut cmd = Command::new("timeout");
         cmd.args(["--kill-after=10", "600"]).arg(&self.act);
         cmd.current_dir(&self.work).args([
@@ -359,6 +366,7 @@ jobs:
             }
         }
         cmd.env("ACT_DISABLE_VERSION_CHECK", "1");
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
         cmd.env(
             "PATH",
             format!("{}:{}", self.shims.display(), std::env::var("PATH").unwrap()),
@@ -595,4 +603,45 @@ fn without_cache_or_attest_their_actions_do_not_run() {
         assert!(act.recorded(skipped).is_none(), "{skipped} ran although not asked for");
     }
     assert_eq!(act.recorded("attestation-url").unwrap(), "");
+}
+
+#[test]
+fn an_s3_upload_reaches_the_bucket_and_later_steps_get_s3_objects() {
+    let Some(program) = have_act() else { return };
+    let Some(s3) = support::s3::S3::start() else { return };
+    s3.bucket("lambda-artifacts");
+    let act = Act::new(program, false);
+    let server = fake_release::serve(&format!("v{VERSION}"), release_tarball(&act));
+    act.workflow("v1", "          upload: s3://lambda-artifacts/act\n");
+    // What aws-actions/configure-aws-credentials exports for later steps.
+    let aws = support::s3::aws_env(&s3.url(), support::s3::SECRET_KEY, &act.record);
+    let out = act.run_with("v1", &server.url, &aws);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    act.assert_outputs_checked(&out.stdout);
+    assert!(
+        out.stdout.contains("objects uploaded to s3://lambda-artifacts/act"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains(support::s3::SECRET_KEY),
+        "the secret key was not masked:\n{}",
+        out.stdout
+    );
+    let objects: serde_json::Value =
+        serde_json::from_str(&act.recorded("s3-objects.json").expect("the check step ran")).unwrap();
+    let keys: Vec<&str> = objects
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 2, "{objects}");
+    let stored: Vec<String> = s3.objects("lambda-artifacts").into_iter().map(|(k, _)| k).collect();
+    for key in keys {
+        assert!(
+            key.starts_with("act/") && stored.iter().any(|k| k == key),
+            "{key} not in {stored:?}"
+        );
+    }
 }
