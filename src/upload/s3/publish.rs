@@ -230,6 +230,31 @@ async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Res
         code_sha256: code_sha256.clone(),
         action,
     };
+    let length = match &object.bytes {
+        Source::File { size, .. } => *size,
+        Source::Bytes(bytes) => bytes.len() as u64,
+    };
+    let head = client
+        .head_object()
+        .bucket(&destination.bucket)
+        .key(&object.key)
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await;
+    let existed = match head {
+        Ok(found)
+            if found.checksum_sha256() == Some(code_sha256.as_str())
+                && found.content_length() == i64::try_from(length).ok() =>
+        {
+            return Ok(placed(found.version_id(), Action::Unchanged));
+        }
+        Ok(_) => true,
+        // 404: not there. 403: maybe not there either, for credentials without s3:ListBucket,
+        // which S3 answers 403 for a missing key; the PUT's answer says which.
+        Err(err) if matches!(status(&err), Some(404 | 403)) => false,
+        Err(err) => return Err(failure(&err, "checking", &object, &region)),
+    };
+    // Read only now, so a re-run with everything in place reads nothing.
     let bytes = match &object.bytes {
         Source::File { path, size } => {
             let bytes = files::read_regular(path, Links::Refuse, *size)
@@ -246,26 +271,6 @@ async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Res
             bytes
         }
         Source::Bytes(bytes) => bytes.to_vec(),
-    };
-    let head = client
-        .head_object()
-        .bucket(&destination.bucket)
-        .key(&object.key)
-        .checksum_mode(ChecksumMode::Enabled)
-        .send()
-        .await;
-    let existed = match head {
-        Ok(found)
-            if found.checksum_sha256() == Some(code_sha256.as_str())
-                && found.content_length() == i64::try_from(bytes.len()).ok() =>
-        {
-            return Ok(placed(found.version_id(), Action::Unchanged));
-        }
-        Ok(_) => true,
-        // 404: not there. 403: maybe not there either, for credentials without s3:ListBucket,
-        // which S3 answers 403 for a missing key; the PUT's answer says which.
-        Err(err) if matches!(status(&err), Some(404 | 403)) => false,
-        Err(err) => return Err(failure(&err, "checking", &object, &region)),
     };
     let put = client
         .put_object()
