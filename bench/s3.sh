@@ -71,8 +71,8 @@ done
 m() { median "${t[${1}_1]}" "${t[${1}_2]}" "${t[${1}_3]}"; }
 cp1=$(m cp1) cp2=$(m cp2) sync1=$(m sync1) sync2=$(m sync2) build=$(m build) lb1=$(m lb1) lb2=$(m lb2)
 up1=$(m up1) up2=$(m up2)
-ratio() { echo "scale=2; $1 / $2" | bc | sed 's/^\./0./'; }
-fmt() { printf '%.2fs' "$1"; }
+ratio() { echo "scale=3; $1 / $2" | bc | sed 's/^\./0./'; }
+fmt() { printf '%.3fs' "$1"; }
 
 section=$(cat <<EOF
 ## S3 upload (\`--upload s3://\`)
@@ -92,7 +92,8 @@ the bytes sent dominate: a re-run of lambda-build sends none.
 | the same again, nothing changed | $(fmt "$cp2") (sends every byte again) | $(fmt "$sync2") (size and mtime compared) | $(fmt "$up2") (HEAD with checksum, no PUT) | $(ratio "$up2" "$cp2")× | $(ratio "$up2" "$sync2")× |
 
 What each leaves in the bucket: \`aws s3 cp\`/\`sync\` the lambda dir's files under their paths
-(\`hello/bootstrap.zip\`: one key rewritten by every build, no checksum given to S3);
+(\`hello/bootstrap.zip\`: one key rewritten by every build; a checksum, if the CLI sends one,
+computed from the file as it is read, not the one recorded at build time);
 lambda-build content-addressed keys with \`x-amz-checksum-sha256\` checked by the server, and the
 manifest recording bucket, key and version id. Logs: \`bench/results/s3/\` (not committed).
 EOF
