@@ -571,18 +571,57 @@ mod property {
             let path = path_of(entry, sandbox);
             let bytes = path.as_bytes().to_vec();
             let file = shard.join(&path);
-            let special = std::fs::metadata(&file).is_ok_and(|m| !m.is_file());
-            if !special {
-                // Paths that cannot be made (NUL, through a FIFO, too long) stay missing.
-                let _ = file.parent().map(std::fs::create_dir_all);
-                let _ = std::fs::write(&file, &bytes);
-            }
+            // Paths that cannot be made (NUL, through a FIFO, too long) stay missing. Opened
+            // without blocking: a path may reach the FIFO only once its folders exist
+            // (`a/../fifo`), and opening a FIFO with no reader to write would wait forever.
+            let _ = file.parent().map(std::fs::create_dir_all);
+            let _ = write_nonblocking(&file, &bytes);
             records.push(record(entry, &path, &bytes));
         }
         let sums: String = records.iter().map(|r| format!("{}  {}\n", r.sha256, r.path)).collect();
         let manifest = lambda_build::record::Manifest::of(records);
         std::fs::write(shard.join("manifest.json"), serde_json::to_string(&manifest).unwrap()).unwrap();
         std::fs::write(shard.join("SHA256SUMS"), sums).unwrap();
+    }
+
+    /// Writes `bytes` to a regular file at `path`; a FIFO or other special file there is an error
+    /// at once, never a wait.
+    fn write_nonblocking(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)?;
+        if !file.metadata()?.is_file() {
+            return Err(std::io::Error::other("not a regular file"));
+        }
+        file.write_all(bytes)
+    }
+
+    /// A generated path that reaches the shard's FIFO only once the folders before it exist: the
+    /// sandbox is still made, and at once (it waited forever for a reader of the FIFO).
+    #[test]
+    fn a_path_through_new_folders_to_the_fifo_does_not_block_making_the_shard() {
+        let sandbox = tempfile::tempdir().unwrap();
+        let root = sandbox.path().to_path_buf();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let entry = Entry {
+                name: "alpha",
+                extension: false,
+                zip: false,
+                place: Place::Hostile("new/../fifo".into()),
+            };
+            make_shard(&root, &root.join(DEEP).join("shard0"), &[entry]);
+            let _ = done.send(());
+        });
+        assert!(
+            finished.recv_timeout(std::time::Duration::from_secs(20)).is_ok(),
+            "making the shard blocked on its FIFO"
+        );
     }
 
     /// A relative path with only normal components, checked independently of the code under test.
