@@ -444,7 +444,11 @@ fn credentials_from_a_profile_or_web_identity_sign_real_uploads() {
     s3.bucket(BUCKET);
     let t = tempfile::tempdir().unwrap();
     let (config, credentials) = (t.path().join("no-aws-config"), t.path().join("no-aws-credentials"));
-    std::fs::write(&config, "[profile ci]\nregion = eu-central-1\n").unwrap();
+    std::fs::write(
+        &config,
+        format!("[profile ci]\nregion = eu-central-1\nendpoint_url = {}\n", s3.url()),
+    )
+    .unwrap();
     std::fs::write(
         &credentials,
         format!(
@@ -453,7 +457,7 @@ fn credentials_from_a_profile_or_web_identity_sign_real_uploads() {
         ),
     )
     .unwrap();
-    // A named profile: its keys and its region.
+    // A named profile: its keys, its region and its endpoint (on 127.0.0.1: path-style).
     let mut profile = upload(
         &s3.url(),
         SECRET_KEY,
@@ -465,9 +469,14 @@ fn credentials_from_a_profile_or_web_identity_sign_real_uploads() {
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .env_remove("AWS_REGION")
+        .env_remove("AWS_ENDPOINT_URL_S3")
         .env("AWS_PROFILE", "ci");
     let ran = run_ok(&mut profile);
-    assert!(ran.stderr.contains("region eu-central-1"), "{}", ran.stderr);
+    let said = format!(
+        "(endpoint {} from endpoint_url of the AWS profile (AWS_PROFILE, else default), region eu-central-1)",
+        s3.url()
+    );
+    assert!(ran.stderr.contains(&said), "{}", ran.stderr);
 
     // Web identity, as GitHub OIDC sets it up: the token file and role go to STS (a stand-in
     // on 127.0.0.1), whose temporary keys sign the upload.

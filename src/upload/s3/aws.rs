@@ -42,14 +42,17 @@ pub struct Session {
     pub path_style: bool,
 }
 
-/// An S3 endpoint from the environment.
+/// An S3 endpoint from the environment or the AWS profile.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
     /// The URL.
     pub url: String,
-    /// The variable it came from.
-    pub var: &'static str,
+    /// Where it came from: `env AWS_ENDPOINT_URL_S3`, or the profile's `endpoint_url`.
+    pub from: String,
 }
+
+/// Where an endpoint set in the AWS config file comes from, for messages.
+const PROFILE_ENDPOINT: &str = "endpoint_url of the AWS profile (AWS_PROFILE, else default)";
 
 impl Session {
     /// Loads the AWS configuration and checks that an upload to `destinations` can be signed:
@@ -80,6 +83,11 @@ impl Session {
             loader = loader.retry_config(RetryConfig::standard().with_max_attempts(DEFAULT_ATTEMPTS));
         }
         let config = runtime.block_on(loader.load());
+        // Without an endpoint variable, the profile's `endpoint_url` (which the SDK uses too).
+        let endpoint = match (endpoint, config.endpoint_url()) {
+            (None, Some(url)) => Some(checked(url.trim(), PROFILE_ENDPOINT.to_owned())?),
+            (endpoint, _) => endpoint,
+        };
         let region = match config.region() {
             Some(region) => region.to_string(),
             None => {
@@ -126,8 +134,8 @@ impl Session {
     pub fn describe(&self) -> String {
         match &self.endpoint {
             Some(endpoint) => format!(
-                "endpoint {} from env {}, region {}",
-                endpoint.url, endpoint.var, self.region
+                "endpoint {} from {}, region {}",
+                endpoint.url, endpoint.from, self.region
             ),
             None => format!("region {}", self.region),
         }
@@ -167,18 +175,23 @@ fn endpoint(env: &EnvVars) -> Result<Option<Endpoint>> {
     else {
         return Ok(None);
     };
+    checked(url, format!("env {var}")).map(Some)
+}
+
+/// An endpoint URL, checked: http(s) with a host (`from` names where it was set).
+fn checked(url: &str, from: String) -> Result<Endpoint> {
     let valid = url.parse::<http::Uri>().is_ok_and(|uri| {
         matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some_and(|h| !h.is_empty())
     });
     if !valid {
         return Err(Error::usage(format!(
-            "invalid S3 endpoint {url:?} from env {var}; accepted: an http(s) URL such as https://s3.example.com or http://127.0.0.1:9000"
+            "invalid S3 endpoint {url:?} from {from}; accepted: an http(s) URL such as https://s3.example.com or http://127.0.0.1:9000"
         )));
     }
-    Ok(Some(Endpoint {
+    Ok(Endpoint {
         url: url.to_owned(),
-        var,
-    }))
+        from,
+    })
 }
 
 /// Whether an endpoint's host is an IP address or localhost, where bucket names cannot be
@@ -227,8 +240,8 @@ mod tests {
         ]);
         let found = endpoint(&both).unwrap().unwrap();
         assert_eq!(
-            (found.url.as_str(), found.var),
-            ("http://127.0.0.1:9000", "AWS_ENDPOINT_URL_S3")
+            (found.url.as_str(), found.from.as_str()),
+            ("http://127.0.0.1:9000", "env AWS_ENDPOINT_URL_S3")
         );
         assert_eq!(endpoint(&env(&[])).unwrap(), None);
         let ignored = env(&[
