@@ -267,10 +267,16 @@ fn outside_dir(lambda_dir: &Path) -> String {
 
 /// `SHA256SUMS` text: `<hex>  <path>` per artifact.
 pub fn checksums(manifest: &Manifest) -> String {
+    checksums_named(manifest, |r| r.path.clone())
+}
+
+/// `SHA256SUMS` text listing each artifact under the name it has elsewhere (a release asset, a
+/// key below an S3 prefix), so `sha256sum -c` works in a copy of that place.
+pub fn checksums_named(manifest: &Manifest, name: impl Fn(&Record) -> String) -> String {
     manifest
         .artifacts
         .iter()
-        .map(|r| format!("{}  {}\n", r.sha256, r.path))
+        .map(|r| format!("{}  {}\n", r.sha256, name(r)))
         .collect()
 }
 

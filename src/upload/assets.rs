@@ -8,7 +8,8 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 
-use crate::record::{self, Manifest};
+use crate::files::{self, Links};
+use crate::record::{self, Manifest, Record};
 
 /// One asset: its name on the release and its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,25 +48,31 @@ pub fn assets(lambda_dir: &Path, manifest_path: &Path, manifest: &Manifest) -> a
         if !names.insert(name.clone()) {
             bail!("two artifacts would be uploaded as {name}; build them in separate runs or rename one");
         }
-        let path = lambda_dir.join(&r.path);
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let asset = Asset::new(name, bytes);
-        if asset.sha256 != r.sha256 {
-            bail!(
-                "{} changed since it was built (sha256 {} recorded, {} now)",
-                path.display(),
-                r.sha256,
-                asset.sha256
-            );
-        }
-        assets.push(asset);
+        assets.push(Asset::new(name, read_artifact(lambda_dir, r)?));
     }
-    let sums: String = assets.iter().map(|a| format!("{}  {}\n", a.sha256, a.name)).collect();
+    let sums = record::checksums_named(manifest, |r| asset_name(&r.name, &r.arch, &r.format));
     assets.push(Asset::new(record::CHECKSUMS.into(), sums.into_bytes()));
     let manifest_bytes =
         std::fs::read(manifest_path).with_context(|| format!("reading {}", manifest_path.display()))?;
     assets.push(Asset::new(record::MANIFEST.into(), manifest_bytes));
     Ok(assets)
+}
+
+/// An artifact's bytes as the lambda dir holds them, checked against its record: a regular file
+/// (no symlink followed), no larger than recorded, with the recorded SHA-256.
+pub fn read_artifact(lambda_dir: &Path, record: &Record) -> anyhow::Result<Vec<u8>> {
+    let path = lambda_dir.join(&record.path);
+    let bytes = files::read_regular(&path, Links::Refuse, record.size)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let sha256 = record::hex(&Sha256::digest(&bytes));
+    if sha256 != record.sha256 {
+        bail!(
+            "{} changed since it was built (sha256 {} recorded, {sha256} now)",
+            path.display(),
+            record.sha256
+        );
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

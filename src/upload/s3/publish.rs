@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ChecksumMode;
@@ -20,9 +20,8 @@ use sha2::{Digest, Sha256};
 
 use super::Destination;
 use super::aws::{Session, causes, one_line};
-use crate::files::{self, Links};
-use crate::record::{self, Manifest, S3Object};
-use crate::upload::Action;
+use crate::record::{self, Manifest, Record, S3Object};
+use crate::upload::{Action, assets};
 
 /// Objects sent at once: enough to fill a CI runner's uplink, few enough that a handful of
 /// 250 MB zips in memory stays small.
@@ -66,24 +65,77 @@ impl Placed {
 struct Object<'a> {
     destination: &'a Destination,
     key: String,
-    /// What the object is, for messages: `hello (arm64 zip)`, `manifest.json`.
-    what: String,
-    name: String,
-    kind: String,
-    arch: String,
-    format: String,
+    /// The artifact's name, or the records file's.
+    name: &'a str,
     bytes: Source<'a>,
     sha256: [u8; 32],
-    content_type: &'static str,
 }
 
 /// Where an object's bytes come from.
 enum Source<'a> {
-    /// A file of the lambda dir, read when its turn comes (so only [`PARALLEL`] are in memory)
-    /// and checked against the manifest.
-    File { path: std::path::PathBuf, size: u64 },
-    /// Bytes in hand.
+    /// An artifact's file in this lambda dir, read when its turn comes (so only [`PARALLEL`]
+    /// are in memory) and checked against its record.
+    Artifact { lambda_dir: &'a Path, record: &'a Record },
+    /// A records file's bytes, in hand.
     Bytes(&'a [u8]),
+}
+
+impl Object<'_> {
+    /// The artifact's record; `None` for the records files.
+    fn record(&self) -> Option<&Record> {
+        match self.bytes {
+            Source::Artifact { record, .. } => Some(record),
+            Source::Bytes(_) => None,
+        }
+    }
+
+    /// What the object is, for messages: `hello (arm64 zip)`, `manifest.json`.
+    fn what(&self) -> String {
+        match self.record() {
+            Some(r) => format!("{} ({} {})", r.name, r.arch, r.format),
+            None => self.name.to_owned(),
+        }
+    }
+
+    fn content_type(&self) -> &'static str {
+        match self.record() {
+            Some(r) if r.format == "zip" => "application/zip",
+            Some(_) => "application/octet-stream",
+            None if self.name == record::MANIFEST => "application/json",
+            None => "text/plain; charset=utf-8",
+        }
+    }
+
+    fn length(&self) -> u64 {
+        match self.bytes {
+            Source::Artifact { record, .. } => record.size,
+            Source::Bytes(bytes) => bytes.len() as u64,
+        }
+    }
+
+    /// Its bytes: an artifact read and checked now, or the bytes in hand.
+    fn read(&self) -> anyhow::Result<Vec<u8>> {
+        match self.bytes {
+            Source::Artifact { lambda_dir, record } => assets::read_artifact(lambda_dir, record),
+            Source::Bytes(bytes) => Ok(bytes.to_vec()),
+        }
+    }
+
+    /// What was put (or found), with the version id S3 gave.
+    fn placed(&self, version_id: Option<&str>, action: Action) -> Placed {
+        let field = |f: fn(&Record) -> String| self.record().map(f).unwrap_or_default();
+        Placed {
+            name: self.name.to_owned(),
+            kind: field(|r| r.kind.as_str().to_owned()),
+            arch: field(|r| r.arch.clone()),
+            format: field(|r| r.format.clone()),
+            bucket: self.destination.bucket.clone(),
+            key: self.key.clone(),
+            version_id: version_id.map(str::to_owned),
+            code_sha256: base64::engine::general_purpose::STANDARD.encode(self.sha256),
+            action,
+        }
+    }
 }
 
 /// Puts every artifact of `manifest` (files under `lambda_dir`) into each destination.
@@ -108,22 +160,10 @@ pub fn artifacts(
             objects.push(Object {
                 destination,
                 key,
-                what: format!("{} ({} {})", record.name, record.arch, record.format),
-                name: record.name.clone(),
-                kind: record.kind.as_str().to_owned(),
-                arch: record.arch.clone(),
-                format: record.format.clone(),
-                bytes: Source::File {
-                    path: lambda_dir.join(&record.path),
-                    size: record.size,
-                },
+                name: &record.name,
+                bytes: Source::Artifact { lambda_dir, record },
                 sha256: record::unhex(&record.sha256)
                     .ok_or_else(|| anyhow!("the manifest's sha256 {:?} is not 64 hex digits", record.sha256))?,
-                content_type: if record.format == "zip" {
-                    "application/zip"
-                } else {
-                    "application/octet-stream"
-                },
             });
         }
     }
@@ -157,32 +197,18 @@ pub fn records(
     let manifest_sha256: [u8; 32] = Sha256::digest(manifest_json).into();
     let sums: Vec<String> = destinations
         .iter()
-        .map(|d| {
-            manifest
-                .artifacts
-                .iter()
-                .map(|r| format!("{}  {}\n", r.sha256, d.artifact_name(r)))
-                .collect()
-        })
+        .map(|d| record::checksums_named(manifest, |r| d.artifact_name(r)))
         .collect();
     let mut objects = Vec::new();
     for (destination, sums) in destinations.iter().zip(&sums) {
         let folder = destination.records_folder(&record::hex(&manifest_sha256));
-        for (name, bytes, content_type) in [
-            (record::CHECKSUMS, sums.as_bytes(), "text/plain; charset=utf-8"),
-            (record::MANIFEST, manifest_json, "application/json"),
-        ] {
+        for (name, bytes) in [(record::CHECKSUMS, sums.as_bytes()), (record::MANIFEST, manifest_json)] {
             objects.push(Object {
                 destination,
                 key: destination.key(&format!("{folder}{name}")),
-                what: name.to_owned(),
-                name: name.to_owned(),
-                kind: String::new(),
-                arch: String::new(),
-                format: String::new(),
+                name,
                 sha256: Sha256::digest(bytes).into(),
                 bytes: Source::Bytes(bytes),
-                content_type,
             });
         }
     }
@@ -216,24 +242,8 @@ fn put_all(session: &Session, objects: Vec<Object<'_>>, note: &(dyn Fn(&str) + S
 /// Puts one object unless the bucket already holds it.
 async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Result<Placed> {
     let destination = object.destination;
-    let location = destination.location(&object.key);
     let region = client.config().region().map(|r| r.to_string()).unwrap_or_default();
     let code_sha256 = base64::engine::general_purpose::STANDARD.encode(object.sha256);
-    let placed = |version_id: Option<&str>, action| Placed {
-        name: object.name.clone(),
-        kind: object.kind.clone(),
-        arch: object.arch.clone(),
-        format: object.format.clone(),
-        bucket: destination.bucket.clone(),
-        key: object.key.clone(),
-        version_id: version_id.map(str::to_owned),
-        code_sha256: code_sha256.clone(),
-        action,
-    };
-    let length = match &object.bytes {
-        Source::File { size, .. } => *size,
-        Source::Bytes(bytes) => bytes.len() as u64,
-    };
     let head = client
         .head_object()
         .bucket(&destination.bucket)
@@ -244,9 +254,9 @@ async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Res
     let existed = match head {
         Ok(found)
             if found.checksum_sha256() == Some(code_sha256.as_str())
-                && found.content_length() == i64::try_from(length).ok() =>
+                && found.content_length() == i64::try_from(object.length()).ok() =>
         {
-            return Ok(placed(found.version_id(), Action::Unchanged));
+            return Ok(object.placed(found.version_id(), Action::Unchanged));
         }
         Ok(_) => true,
         // 404: not there. 403: maybe not there either, for credentials without s3:ListBucket,
@@ -255,28 +265,12 @@ async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Res
         Err(err) => return Err(failure(&err, "checking", &object, &region)),
     };
     // Read only now, so a re-run with everything in place reads nothing.
-    let bytes = match &object.bytes {
-        Source::File { path, size } => {
-            let bytes = files::read_regular(path, Links::Refuse, *size)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let sha256: [u8; 32] = Sha256::digest(&bytes).into();
-            if sha256 != object.sha256 {
-                anyhow::bail!(
-                    "{} changed since it was built (sha256 {} recorded, {} now); nothing was uploaded for it",
-                    path.display(),
-                    record::hex(&object.sha256),
-                    record::hex(&sha256)
-                );
-            }
-            bytes
-        }
-        Source::Bytes(bytes) => bytes.to_vec(),
-    };
+    let bytes = object.read()?;
     let put = client
         .put_object()
         .bucket(&destination.bucket)
         .key(&object.key)
-        .content_type(object.content_type)
+        .content_type(object.content_type())
         .checksum_sha256(&code_sha256)
         .body(ByteStream::from(bytes))
         .send()
@@ -286,12 +280,13 @@ async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Res
         && stored != code_sha256
     {
         anyhow::bail!(
-            "S3 stored {location} ({}) with checksum {stored}, not {code_sha256}: the bytes stored are not the bytes built",
-            object.what
+            "S3 stored {} ({}) with checksum {stored}, not {code_sha256}: the bytes stored are not the bytes built",
+            destination.location(&object.key),
+            object.what()
         );
     }
     let action = if existed { Action::Replaced } else { Action::Uploaded };
-    Ok(placed(put.version_id(), action))
+    Ok(object.placed(put.version_id(), action))
 }
 
 /// The HTTP status of a service's answer.
@@ -309,7 +304,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let destination = object.destination;
-    let (what, location) = (&object.what, destination.location(&object.key));
+    let (what, location) = (object.what(), destination.location(&object.key));
     let SdkError::ServiceError(service) = err else {
         return anyhow!("{doing} {what} at {location} failed: {} (after retries)", causes(err));
     };
