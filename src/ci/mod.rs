@@ -126,9 +126,7 @@ impl Actions {
         }
         Ok(())
     }
-}
 
-impl Actions {
     /// The S3 upload's output `s3-objects` (each artifact's object, as JSON) and a summary section.
     pub fn report_s3(&self, placed: &[crate::upload::s3::publish::Placed]) -> anyhow::Result<()> {
         let artifacts: Vec<_> = placed.iter().filter(|p| !p.arch.is_empty()).collect();

@@ -81,7 +81,7 @@ pub fn resolve(targets: &Sourced<Vec<String>>, options: &Options<'_>, env: &EnvV
             if uploads.release.is_none() {
                 uploads.release = Some(release::resolve(options.tag, options.draft, options.prerelease, env)?);
             }
-        } else if target.get(..5).is_some_and(|s| s.eq_ignore_ascii_case("s3://")) {
+        } else if s3::after_scheme(target).is_some() {
             let destination = s3::Destination::parse(target, &targets.source, options.s3_keys)?;
             let repeat = uploads
                 .s3
@@ -98,13 +98,6 @@ pub fn resolve(targets: &Sourced<Vec<String>>, options: &Options<'_>, env: &EnvV
         }
     }
     Ok(uploads)
-}
-
-impl Uploads {
-    /// Whether the run uploads anywhere.
-    pub fn any(&self) -> bool {
-        self.release.is_some() || !self.s3.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -162,6 +155,9 @@ mod tests {
             text.contains("accepted: github-release or s3://BUCKET[/PREFIX]"),
             "{text}"
         );
-        assert!(!resolve(&targets(&[]), &options(), &EnvVars::default()).unwrap().any());
+        assert_eq!(
+            resolve(&targets(&[]), &options(), &EnvVars::default()).unwrap(),
+            Uploads::default()
+        );
     }
 }

@@ -57,11 +57,7 @@ impl Destination {
                 crate::config::resolve::input_name("upload", source)
             ))
         };
-        let rest = text
-            .get(..5)
-            .filter(|scheme| scheme.eq_ignore_ascii_case("s3://"))
-            .map(|_| &text[5..])
-            .ok_or_else(bad)?;
+        let rest = after_scheme(text).ok_or_else(bad)?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
         if !valid_bucket(bucket) || !valid_prefix(prefix) {
@@ -108,6 +104,13 @@ impl Destination {
     pub fn location(&self, key: &str) -> String {
         format!("s3://{}/{key}", self.bucket)
     }
+}
+
+/// What follows `s3://` (in any case) in `text`; `None` when it is not an `s3://` URL.
+pub fn after_scheme(text: &str) -> Option<&str> {
+    text.get(..5)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("s3://"))
+        .map(|_| &text[5..])
 }
 
 /// An S3 general purpose bucket name (directory buckets' `--x-s3` names included): 3-63
