@@ -67,30 +67,10 @@ impl S3 {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Every object in `bucket`: key → bytes (s3s-fs's own metadata files left out).
+    /// Every object in `bucket`: key → bytes, in key order (s3s-fs keeps its metadata files
+    /// outside the bucket's folder).
     pub fn objects(&self, bucket: &str) -> Vec<(String, Vec<u8>)> {
-        let dir = self.root.path().join(bucket);
-        let mut out = Vec::new();
-        collect(&dir, &dir, &mut out);
-        out.sort();
-        out
-    }
-}
-
-fn collect(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with(".") {
-            continue;
-        }
-        if path.is_dir() {
-            collect(base, &path, out);
-        } else {
-            let key = path.strip_prefix(base).unwrap().to_string_lossy().into_owned();
-            out.push((key, std::fs::read(&path).unwrap()));
-        }
+        super::contents(&self.root.path().join(bucket))
     }
 }
 
