@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use cargo_metadata::Metadata;
 
+use crate::cargo_lambda::EntryPoint;
 use crate::cli::{EnvVars, Inputs};
 use crate::config::resolve::{self, lambda_bin_table, lambda_build_table};
 use crate::config::{CompilerKind, PackageSettings, Resolver, RunSettings, Source, Table};
@@ -26,8 +27,11 @@ pub struct Resolved {
     /// Each selected package's settings (its metadata, without per-binary tables), for
     /// `--print-config`.
     pub packages: BTreeMap<String, PackageSettings>,
-    /// The selected binaries.
+    /// The selected binaries (this shard's, with `--shard`).
     pub binaries: Vec<discover::Binary>,
+    /// How many binaries the whole selection has, all shards together: none only through
+    /// `cargo lambda build` ([`discover::Selection::every_binary`]).
+    pub selected: usize,
     /// Each selected binary's settings, by index into `binaries`: its per-binary tables over
     /// its package's, so one binary's table never leaks into another's.
     pub settings: Vec<PackageSettings>,
@@ -128,7 +132,9 @@ fn binary_scope<'a>(
 }
 
 /// Resolves inputs and configuration into settings, binaries and a plan; touches nothing.
-pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
+/// Started through `cargo lambda build` (`entry`), every binary of the packages cargo builds is
+/// selected, as cargo-lambda selects them.
+pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path, entry: EntryPoint) -> Result<Resolved> {
     let manifest_path = resolve::manifest_path(inputs, cwd)?;
     let metadata = load_metadata(&manifest_path.value, env)?;
     let workspace_root = metadata.workspace_root.clone().into_std_path_buf();
@@ -158,9 +164,16 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         workspace: run.workspace.value,
         examples: run.examples.value,
         example: &run.example.value,
+        exclude: &run.exclude.value,
+        features: discover::Request {
+            features: &run.features.value,
+            all_features: run.all_features.value,
+            no_default_features: run.no_default_features.value,
+            dev: false,
+        },
+        every_binary: entry == EntryPoint::CargoLambda,
     };
-    let mut discovered = discover::discover(&metadata, &selection)?;
-    discovered.retain(|b| !run.exclude.value.contains(&b.package));
+    let discovered = discover::discover(&metadata, &selection)?;
     // A shard is planned as the whole selection, then narrowed, so it builds its binaries exactly
     // as the unsharded run does (same invocations, same `-p` list, same layout).
     let binaries = discover::take_shard(discovered.clone(), run.shard.value);
@@ -241,6 +254,7 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path) -> Result<Resolved> {
         run,
         defaults,
         packages,
+        selected: discovered.len(),
         binaries,
         settings,
         plan,
@@ -324,7 +338,15 @@ fn package_dir(package: &cargo_metadata::Package) -> PathBuf {
 fn load_metadata(manifest_path: &Path, env: &EnvVars) -> Result<Metadata> {
     let limits = crate::process::Limits::check(env)?;
     let mut command = cargo_metadata::MetadataCommand::new();
-    command.manifest_path(manifest_path).no_deps();
+    // With its resolve: detection follows the dependency graph (a function may reach
+    // lambda_runtime through a shared crate), for Lambda's platforms only (no Windows or macOS
+    // crates fetched for it).
+    command.manifest_path(manifest_path).other_options(
+        discover::LAMBDA_TARGETS
+            .iter()
+            .flat_map(|t| ["--filter-platform".to_owned(), (*t).to_owned()])
+            .collect::<Vec<_>>(),
+    );
     let read = || -> anyhow::Result<Metadata> {
         let output = crate::process::output(&mut command.cargo_command(), limits.download)?;
         if !output.status.success() {

@@ -23,6 +23,9 @@ pub enum Outcome {
     /// A build: the manifest written to the lambda dir (or, through the cargo-lambda entry
     /// point, to its records folder).
     Built { lambda_dir: PathBuf, manifest: Manifest },
+    /// `cargo lambda build` on packages without binaries: warned about, nothing built, as
+    /// cargo-lambda does.
+    NothingToBuild,
 }
 
 /// Runs lambda-build with the given inputs.
@@ -56,7 +59,7 @@ fn build(
     actions: Option<&ci::Actions>,
 ) -> Result<Outcome> {
     progress.phase(Phase::Resolve, "settings, workspace and plan");
-    let resolved = resolve(inputs, env, cwd)?;
+    let resolved = resolve(inputs, env, cwd, entry)?;
     for warning in &resolved.warnings {
         warn(actions, "Cargo.toml metadata", warning);
     }
@@ -64,6 +67,17 @@ fn build(
         let json = print_config::json(&resolved, env);
         output::stdout_line(&serde_json::to_string_pretty(&json).unwrap_or_default())?;
         return Ok(Outcome::PrintedConfig(json));
+    }
+    if resolved.selected == 0 {
+        warn(
+            actions,
+            "cargo lambda build",
+            &format!(
+                "no binaries found in the packages cargo builds in {}; nothing was built. Try using the --bin, --example, or --package options to build specific binaries",
+                resolved.plan.workspace_root.display()
+            ),
+        );
+        return Ok(Outcome::NothingToBuild);
     }
     let plan = &resolved.plan;
     let stamp = zip_stamp(env)?;

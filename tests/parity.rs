@@ -40,6 +40,8 @@ type Tree = BTreeMap<String, Node>;
 
 /// One command line, run the same way through every tool.
 struct Case {
+    /// The fixture workspace (tests/fixtures/NAME).
+    fixture: &'static str,
     /// `cargo lambda build` arguments (after `build`).
     args: &'static [&'static str],
     /// The lambda dir, relative to the workspace copy.
@@ -51,6 +53,10 @@ struct Case {
     /// The tree lambda-build leaves where it differs on purpose (documented in the README);
     /// empty: the same as cargo-lambda's.
     ours: &'static [&'static str],
+    /// The tree lambda-build run directly leaves where its own selection differs from
+    /// cargo-lambda's, which the entry point keeps (it leaves out binaries that reach no
+    /// Lambda crate); empty: the same as the entry point's.
+    native: &'static [&'static str],
 }
 
 /// Reads a lambda dir. Folder entries of cargo-lambda's zips are checked here (each must be a
@@ -101,7 +107,7 @@ fn describe(tree: &Tree) -> Vec<String> {
 /// A fresh copy of the fixture with the case's files.
 fn workspace(case: &Case) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture("parity"), dir.path());
+    copy_tree(&fixture(case.fixture), dir.path());
     for (path, text) in case.files {
         std::fs::write(dir.path().join(path), text).unwrap();
     }
@@ -176,6 +182,13 @@ fn check(case: &Case) {
             run.stderr
         );
     }
+    let (expected, files) = match case.native {
+        [] => (expected, files),
+        native => (
+            native.iter().map(|line| line.to_string()).collect(),
+            native.iter().filter(|line| !line.contains('!')).count(),
+        ),
+    };
     assert_eq!(
         describe(&direct),
         expected,
@@ -188,6 +201,8 @@ fn check(case: &Case) {
 #[test]
 fn one_function() {
     check(&Case {
+        fixture: "parity",
+        native: &[],
         args: &["--compiler", "cargo", "--bin", "hello"],
         lambda_dir: "target/lambda",
         files: &[],
@@ -199,6 +214,8 @@ fn one_function() {
 #[test]
 fn several_functions_zipped() {
     check(&Case {
+        fixture: "parity",
+        native: &[],
         args: &["--compiler", "cargo", "-p", "hello", "-p", "world", "-o", "zip"],
         lambda_dir: "target/lambda",
         files: &[],
@@ -216,6 +233,8 @@ fn several_functions_zipped() {
 #[test]
 fn flatten_into_a_named_lambda_dir() {
     check(&Case {
+        fixture: "parity",
+        native: &[],
         args: &[
             "--compiler",
             "cargo",
@@ -237,6 +256,8 @@ fn flatten_into_a_named_lambda_dir() {
 #[test]
 fn flatten_one_of_several_zipped() {
     check(&Case {
+        fixture: "parity",
+        native: &[],
         args: &[
             "--compiler",
             "cargo",
@@ -264,6 +285,8 @@ fn flatten_one_of_several_zipped() {
 #[test]
 fn extension() {
     check(&Case {
+        fixture: "parity",
+        native: &[],
         args: &["--compiler", "cargo", "--bin", "ext", "--extension", "-o", "zip"],
         lambda_dir: "target/lambda",
         files: &[],
@@ -275,6 +298,8 @@ fn extension() {
 #[test]
 fn extension_as_a_binary() {
     check(&Case {
+        fixture: "parity",
+        native: &[],
         args: &["--compiler", "cargo", "--bin", "ext", "--extension"],
         lambda_dir: "target/lambda",
         files: &[],
@@ -287,6 +312,8 @@ fn extension_as_a_binary() {
 #[test]
 fn internal_extension() {
     check(&Case {
+        fixture: "parity",
+        native: &[],
         args: &[
             "--compiler",
             "cargo",
@@ -308,6 +335,8 @@ fn internal_extension() {
 #[test]
 fn examples() {
     check(&Case {
+        fixture: "parity",
+        native: &[],
         args: &["--compiler", "cargo", "--examples", "-o", "zip"],
         lambda_dir: "target/lambda",
         files: &[],
@@ -324,6 +353,8 @@ fn examples() {
 #[test]
 fn one_example() {
     check(&Case {
+        fixture: "parity",
+        native: &[],
         args: &["--compiler", "cargo", "--example", "ex_two"],
         lambda_dir: "target/lambda",
         files: &[],
@@ -336,6 +367,8 @@ fn one_example() {
 #[test]
 fn member_manifest() {
     check(&Case {
+        fixture: "parity",
+        native: &[],
         args: &["--compiler", "cargo", "--manifest-path", "world/Cargo.toml"],
         lambda_dir: "target/lambda",
         files: &[],
@@ -348,6 +381,8 @@ fn member_manifest() {
 #[test]
 fn includes() {
     check(&Case {
+        fixture: "parity",
+        native: &[],
         args: &[
             "--compiler",
             "cargo",
@@ -380,6 +415,8 @@ fn includes() {
 #[test]
 fn cargo_lambda_toml() {
     check(&Case {
+        fixture: "parity",
+        native: &[],
         args: &["--bin", "hello"],
         lambda_dir: "target/lambda",
         files: &[(
@@ -402,6 +439,8 @@ fn cargo_lambda_toml() {
 #[test]
 fn whole_workspace_detects_the_extension() {
     check(&Case {
+        fixture: "parity",
+        native: &[],
         args: &["--compiler", "cargo"],
         lambda_dir: "target/lambda",
         files: &[],
@@ -422,4 +461,63 @@ fn flatten_naming_nothing_built_is_a_usage_error() {
         &["--flatten \"world\" names no binary this run builds", "accepted: hello"],
     );
     assert!(!ours.path().join("target").exists(), "nothing compiled");
+}
+
+/// Functions that reach the runtime only through shared crates (tests/fixtures/shared_libs):
+/// through the entry point every binary of the workspace is built, as cargo-lambda builds them
+/// (its CLI too; the extension is detected, a documented difference); lambda-build itself
+/// finds the functions and the extension through their dependency chains (renamed,
+/// Linux-only, behind a feature) and leaves out the binaries whose builds reach no Lambda crate. The zips hold the same entries.
+#[test]
+fn functions_behind_shared_crates() {
+    check(&Case {
+        fixture: "shared_libs",
+        args: &["--compiler", "cargo", "-o", "zip"],
+        lambda_dir: "target/lambda",
+        files: &[],
+        expected: &[
+            "audit-ext/bootstrap.zip 644",
+            "audit-ext/bootstrap.zip!bootstrap 755",
+            "billing/bootstrap.zip 644",
+            "billing/bootstrap.zip!bootstrap 755",
+            "cli/bootstrap.zip 644",
+            "cli/bootstrap.zip!bootstrap 755",
+            "orders/bootstrap.zip 644",
+            "orders/bootstrap.zip!bootstrap 755",
+            "renamed/bootstrap.zip 644",
+            "renamed/bootstrap.zip!bootstrap 755",
+            "win-only/bootstrap.zip 644",
+            "win-only/bootstrap.zip!bootstrap 755",
+            "worker/bootstrap.zip 644",
+            "worker/bootstrap.zip!bootstrap 755",
+        ],
+        ours: &[
+            "billing/bootstrap.zip 644",
+            "billing/bootstrap.zip!bootstrap 755",
+            "cli/bootstrap.zip 644",
+            "cli/bootstrap.zip!bootstrap 755",
+            "extensions/audit-ext.zip 644",
+            "extensions/audit-ext.zip!extensions/audit-ext 755",
+            "orders/bootstrap.zip 644",
+            "orders/bootstrap.zip!bootstrap 755",
+            "renamed/bootstrap.zip 644",
+            "renamed/bootstrap.zip!bootstrap 755",
+            "win-only/bootstrap.zip 644",
+            "win-only/bootstrap.zip!bootstrap 755",
+            "worker/bootstrap.zip 644",
+            "worker/bootstrap.zip!bootstrap 755",
+        ],
+        native: &[
+            "billing/bootstrap.zip 644",
+            "billing/bootstrap.zip!bootstrap 755",
+            "extensions/audit-ext.zip 644",
+            "extensions/audit-ext.zip!extensions/audit-ext 755",
+            "orders/bootstrap.zip 644",
+            "orders/bootstrap.zip!bootstrap 755",
+            "renamed/bootstrap.zip 644",
+            "renamed/bootstrap.zip!bootstrap 755",
+            "worker/bootstrap.zip 644",
+            "worker/bootstrap.zip!bootstrap 755",
+        ],
+    });
 }

@@ -90,7 +90,7 @@ fn invocations(dir: &Path, flags: &[&str], env: &[(&str, &str)]) -> Vec<CargoRun
     let cli::Invocation::Build { inputs, .. } = cli::parse(args, &env).unwrap() else {
         panic!("not a build")
     };
-    let resolved = prepare::resolve(&inputs, &env, dir).unwrap();
+    let resolved = prepare::resolve(&inputs, &env, dir, crate::cargo_lambda::EntryPoint::LambdaBuild).unwrap();
     resolved
         .plan
         .invocations

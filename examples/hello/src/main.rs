@@ -1,5 +1,6 @@
-//! A plain `lambda_runtime` function: greets the `name` in its event.
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+//! A plain `lambda_runtime` function, through the workspace's shared crate: greets the `name`
+//! in its event.
+use greeting::lambda_runtime::{self, service_fn, Error, LambdaEvent};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -9,8 +10,8 @@ struct Request {
 }
 
 async fn handler(event: LambdaEvent<Request>) -> Result<Value, Error> {
-    let name = event.payload.name.unwrap_or_else(|| "world".to_owned());
-    Ok(json!({ "message": format!("hello, {name}"), "arch": std::env::consts::ARCH }))
+    let message = greeting::greeting(event.payload.name.as_deref());
+    Ok(json!({ "message": message, "arch": std::env::consts::ARCH }))
 }
 
 #[tokio::main]

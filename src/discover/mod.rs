@@ -2,8 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use cargo_metadata::{DependencyKind, Metadata, Package};
+use cargo_metadata::{Metadata, Package};
 use serde::{Deserialize, Serialize};
+
+mod graph;
+
+pub use graph::{Chain, Graph, Hop, LAMBDA_TARGETS, Request, describe};
 
 use crate::config::Shard;
 use crate::config::resolve::lambda_build_table;
@@ -96,6 +100,14 @@ pub struct Selection<'a> {
     pub examples: bool,
     /// `--example NAME`: these examples instead of the binaries.
     pub example: &'a [String],
+    /// `--exclude`: packages left out (cargo's `--workspace --exclude`).
+    pub exclude: &'a [String],
+    /// The run's `--features`, `--all-features` and `--no-default-features`: which optional
+    /// dependencies a package's build turns on, so which Lambda crates it reaches.
+    pub features: Request<'a>,
+    /// cargo-lambda's selection (`cargo lambda build` through the entry point): every binary of
+    /// the packages cargo builds, Lambda crate or not; none at all is a warning, not an error.
+    pub every_binary: bool,
 }
 
 impl Selection<'_> {
@@ -106,58 +118,79 @@ impl Selection<'_> {
     }
 }
 
-/// How a package's binaries relate to Lambda, from its dependencies and metadata.
-pub fn detect(package: &Package) -> Option<(Kind, String)> {
-    detect_with(package, &[DependencyKind::Normal])
+/// What detection found in a package: what its binaries are to Lambda and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detected {
+    /// Function or extension.
+    pub kind: Kind,
+    /// Why, for `--print-config`: the dependency chain (`reaches lambda_http via api_utils →
+    /// lambda_http`).
+    pub reason: String,
+    /// It reaches `lambda_http` no further than `lambda_runtime`: a smoke test sends it an API
+    /// Gateway request.
+    pub http: bool,
 }
 
-/// How a package's examples relate to Lambda: examples may also use its dev-dependencies,
-/// where a library keeps `lambda_runtime` for the examples that show it in use.
-fn detect_example(package: &Package) -> Option<(Kind, String)> {
-    detect_with(package, &[DependencyKind::Normal, DependencyKind::Development])
-}
-
-fn detect_with(package: &Package, kinds: &[DependencyKind]) -> Option<(Kind, String)> {
-    let uses = |name: &str| {
-        package
-            .dependencies
+/// How a package's targets relate to Lambda: the Lambda crates its build reaches through any
+/// chain of normal dependencies (examples: its dev-dependencies too), with the features the run
+/// turns on. Reaching both kinds of crate, the nearer decides (a tie is a function): an
+/// extension may use a shared crate that also serves the functions and depends on
+/// `lambda_runtime`. `extension = true` in the package's metadata makes any package an extension.
+pub fn detect(graph: &Graph, package: &Package, request: &Request<'_>) -> Option<Detected> {
+    let node = graph.node(&package.id.repr)?;
+    let wanted: Vec<&str> = FUNCTION_CRATES.iter().copied().chain([EXTENSION_CRATE]).collect();
+    let found = graph.reach(node, request, &wanted);
+    let nearest = |crates: &[&'static str]| {
+        crates
             .iter()
-            .any(|d| kinds.contains(&d.kind) && d.name == name)
+            .filter_map(|&c| found.get(c).map(|chain| (chain.len(), c, chain)))
+            .min_by_key(|(len, _, _)| *len)
     };
-    if let Some(krate) = FUNCTION_CRATES.iter().find(|c| uses(c)) {
-        return Some((Kind::Function, format!("depends on {krate}")));
-    }
-    if uses(EXTENSION_CRATE) {
-        return Some((Kind::Extension, format!("depends on {EXTENSION_CRATE}")));
+    let function = nearest(&FUNCTION_CRATES);
+    let extension = nearest(&[EXTENSION_CRATE]);
+    let because = |krate: &str, chain: &Chain| match chain.len() {
+        1 => format!("depends on {}", graph::describe(chain)),
+        _ => format!("reaches {krate} via {}", graph::describe(chain)),
+    };
+    let http = found.get("lambda_http").is_some_and(|http| {
+        found
+            .get("lambda_runtime")
+            .is_none_or(|runtime| http.len() <= runtime.len())
+    });
+    match (function, extension) {
+        (Some((f, krate, chain)), e) if e.is_none_or(|(e, _, _)| f <= e) => {
+            return Some(Detected {
+                kind: Kind::Function,
+                reason: because(krate, chain),
+                http,
+            });
+        }
+        (_, Some((_, krate, chain))) => {
+            return Some(Detected {
+                kind: Kind::Extension,
+                reason: because(krate, chain),
+                http: false,
+            });
+        }
+        _ => {}
     }
     let marked = lambda_build_table(&package.metadata)
         .and_then(|t| t.get("extension"))
         .is_some_and(|v| {
             v.as_bool() == Some(true) || v.as_str().and_then(crate::config::values::parse_bool) == Some(true)
         });
-    marked.then(|| {
-        (
-            Kind::Extension,
-            "extension = true in [package.metadata.lambda.build]".to_owned(),
-        )
-    })
-}
-
-/// Whether a target of `package` of this kind can use `lambda_http` (examples also through the
-/// dev-dependencies), so its smoke event is an HTTP request.
-fn uses_http(package: &Package, kind: TargetKind) -> bool {
-    package.dependencies.iter().any(|d| {
-        d.name == "lambda_http"
-            && (d.kind == DependencyKind::Normal
-                || (kind == TargetKind::Example && d.kind == DependencyKind::Development))
+    marked.then(|| Detected {
+        kind: Kind::Extension,
+        reason: "extension = true in [package.metadata.lambda.build]".to_owned(),
+        http: false,
     })
 }
 
 /// The packages a run looks in when `-p` names none, as cargo picks them: the package whose
 /// Cargo.toml the run was pointed at (a member's manifest builds that member, not the whole
 /// workspace around it), else the workspace's default members (all members of a virtual
-/// workspace without `default-members`). `cargo metadata --no-deps` reports no resolve root,
-/// so the package is found by its manifest path.
+/// workspace without `default-members`). The package is found by its manifest path (a
+/// virtual manifest has no resolve root).
 fn default_packages<'m>(metadata: &'m Metadata, selection: &Selection<'_>) -> Vec<&'m Package> {
     let members = metadata.workspace_packages();
     if selection.workspace {
@@ -178,7 +211,9 @@ fn default_packages<'m>(metadata: &'m Metadata, selection: &Selection<'_>) -> Ve
 }
 
 /// The binaries to build: every Lambda binary of the packages cargo would build (see
-/// [`default_packages`]), or those named.
+/// [`default_packages`]), or those named; through the entry point, every binary of those
+/// packages ([`Selection::every_binary`]). `metadata` must have its resolve (no `--no-deps`):
+/// detection follows the dependency graph.
 pub fn discover(metadata: &Metadata, selection: &Selection<'_>) -> Result<Vec<Binary>> {
     let members = metadata.workspace_packages();
     for name in selection.packages {
@@ -190,18 +225,25 @@ pub fn discover(metadata: &Metadata, selection: &Selection<'_>) -> Result<Vec<Bi
             )));
         }
     }
+    let graph = Graph::new(metadata);
     let defaults = default_packages(metadata, selection);
-    let named_package = |p: &Package| match selection.packages.is_empty() {
-        true => defaults.iter().any(|d| d.id == p.id),
-        false => selection.packages.iter().any(|n| n == p.name.as_str()),
+    let named_package = |p: &Package| {
+        let named = match selection.packages.is_empty() {
+            true => defaults.iter().any(|d| d.id == p.id),
+            false => selection.packages.iter().any(|n| n == p.name.as_str()),
+        };
+        named && !selection.exclude.iter().any(|n| n == p.name.as_str())
     };
     let mut found = Vec::new();
+    let mut left_out = Vec::new();
     for package in members.iter().filter(|p| named_package(p)) {
-        found.extend(package_targets(package, selection));
+        let (taken, left) = package_targets(&graph, package, selection);
+        found.extend(taken);
+        left_out.extend(left);
     }
     check_named(&members, &named_package, &found, selection.bins, TargetKind::Bin)?;
     check_named(&members, &named_package, &found, selection.example, TargetKind::Example)?;
-    if found.is_empty() {
+    if found.is_empty() && !selection.every_binary {
         let scope = match (selection.packages.is_empty(), defaults.as_slice()) {
             (true, [one]) if defaults.len() < members.len() => {
                 format!(
@@ -216,24 +258,52 @@ pub fn discover(metadata: &Metadata, selection: &Selection<'_>) -> Result<Vec<Bi
             false => "binaries",
         };
         return Err(Error::usage(format!(
-            "no Lambda functions or extensions found in {}: looked for {targets} in {scope} that depend on lambda_runtime, lambda_http or lambda-extension, or set extension = true in [package.metadata.lambda.build]; name other binaries with --bin or --package",
-            metadata.workspace_root
+            "no Lambda functions or extensions found in {}: looked for {targets} in {scope} whose dependencies reach lambda_runtime, lambda_http or lambda-extension (directly or through other crates), or that set extension = true in [package.metadata.lambda.build]; {}; name other binaries with --bin or --package",
+            metadata.workspace_root,
+            seen(&left_out),
         )));
     }
     found.sort_by(|a, b| (&a.package, &a.name, a.target_kind).cmp(&(&b.package, &b.name, b.target_kind)));
     Ok(found)
 }
 
+/// The targets an empty selection saw and left out, for its error: a few by name.
+fn seen(left_out: &[(String, String)]) -> String {
+    const SHOWN: usize = 8;
+    if left_out.is_empty() {
+        return "the selected packages have no such targets".to_owned();
+    }
+    let mut names: Vec<String> = left_out
+        .iter()
+        .take(SHOWN)
+        .map(|(package, target)| format!("{target} (package {package})"))
+        .collect();
+    if left_out.len() > SHOWN {
+        names.push(format!("and {} more", left_out.len() - SHOWN));
+    }
+    format!("left out, reaching none of them: {}", names.join(", "))
+}
+
 /// The targets of one selected package this run builds: its Lambda binaries (or those named
-/// with `--bin`; any of them when the package is named with `--package`), and in examples mode
-/// its Lambda examples (or those named with `--example`) instead of the unnamed binaries.
-fn package_targets(package: &Package, selection: &Selection<'_>) -> Vec<Binary> {
-    let by_package = !selection.packages.is_empty();
+/// with `--bin`; any of them when the package is named with `--package`, or with
+/// [`Selection::every_binary`]), and in examples mode its Lambda examples (or those named with
+/// `--example`) instead of the unnamed binaries. Also the (package, target) pairs it looked at
+/// and left out.
+fn package_targets(
+    graph: &Graph,
+    package: &Package,
+    selection: &Selection<'_>,
+) -> (Vec<Binary>, Vec<(String, String)>) {
+    let every = !selection.packages.is_empty() || selection.every_binary;
     let mut found = Vec::new();
-    let mut push = |target: &cargo_metadata::Target, kind: TargetKind, detected: &Option<(Kind, String)>, named| {
+    let mut left_out = Vec::new();
+    let mut push = |target: &cargo_metadata::Target, kind: TargetKind, detected: &Option<Detected>, named| {
         let reason = match (detected, named) {
-            (Some((_, why)), _) => why.clone(),
+            (Some(detected), _) => detected.reason.clone(),
             (None, true) => format!("named with {}", kind.flag()),
+            (None, false) if selection.packages.is_empty() => {
+                "cargo lambda build builds every binary of the packages cargo builds".to_owned()
+            }
             (None, false) => "in a package named with --package".to_owned(),
         };
         found.push(Binary {
@@ -241,8 +311,8 @@ fn package_targets(package: &Package, selection: &Selection<'_>) -> Vec<Binary> 
             package_id: package.id.repr.clone(),
             name: target.name.clone(),
             target_kind: kind,
-            detected: detected.as_ref().map(|(kind, _)| *kind),
-            http: uses_http(package, kind),
+            detected: detected.as_ref().map(|d| d.kind),
+            http: detected.as_ref().is_some_and(|d| d.http),
             reason,
             package_dir: package
                 .manifest_path
@@ -251,23 +321,31 @@ fn package_targets(package: &Package, selection: &Selection<'_>) -> Vec<Binary> 
                 .unwrap_or_default(),
         });
     };
-    let detected = detect(package);
+    let detected = detect(graph, package, &selection.features);
     for target in package.targets.iter().filter(|t| t.is_bin()) {
         let named = selection.bins.contains(&target.name);
         let wanted = match (selection.bins.is_empty(), selection.builds_examples()) {
             (false, _) => named,
             (true, true) => false,
-            (true, false) => by_package || detected.is_some(),
+            (true, false) => every || detected.is_some(),
         };
         if wanted {
             push(target, TargetKind::Bin, &detected, named);
+        } else if selection.bins.is_empty() && !selection.builds_examples() {
+            left_out.push((package.name.to_string(), target.name.clone()));
         }
     }
     if !selection.builds_examples() {
-        return found;
+        return (found, left_out);
     }
+    // Examples may also use the package's dev-dependencies, where a library keeps
+    // `lambda_runtime` for the examples that show it in use.
+    let request = Request {
+        dev: true,
+        ..selection.features
+    };
+    let detected = detect(graph, package, &request);
     // cargo-lambda's filter: an example target whose crate type is bin (not a library example).
-    let detected = detect_example(package);
     let examples = package
         .targets
         .iter()
@@ -276,13 +354,15 @@ fn package_targets(package: &Package, selection: &Selection<'_>) -> Vec<Binary> 
         let named = selection.example.contains(&target.name);
         let wanted = match selection.example.is_empty() {
             false => named,
-            true => by_package || detected.is_some(),
+            true => every || detected.is_some(),
         };
         if wanted {
             push(target, TargetKind::Example, &detected, named);
+        } else if selection.example.is_empty() {
+            left_out.push((package.name.to_string(), target.name.clone()));
         }
     }
-    found
+    (found, left_out)
 }
 
 /// Every target named with `--bin` (or `--example`) must be one of the selected packages'.
