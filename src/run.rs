@@ -77,6 +77,7 @@ fn build(
         destinations => Some(upload::s3::aws::Session::start(
             destinations,
             resolved.upload.s3_path_style,
+            resolved.upload.timeout,
             env,
         )?),
     };
@@ -203,7 +204,14 @@ fn build(
         None => Vec::new(),
     };
     let published = match &resolved.upload.release {
-        Some(release) => Some(publish(release, &plan.lambda_dir, &records, &manifest, progress)?),
+        Some(release) => Some(publish(
+            release,
+            resolved.upload.timeout,
+            &plan.lambda_dir,
+            &records,
+            &manifest,
+            progress,
+        )?),
         None => None,
     };
     drop(locked);
@@ -316,6 +324,7 @@ fn store(
 /// Uploads the build to its GitHub release and says what happened to each asset.
 fn publish(
     release: &upload::Release,
+    total: std::time::Duration,
     lambda_dir: &Path,
     records: &Records,
     manifest: &Manifest,
@@ -329,7 +338,7 @@ fn publish(
         ),
     );
     let assets = upload::assets::assets(lambda_dir, &records.manifest(), manifest)?;
-    let outcome = upload::github::publish(release, &assets)?;
+    let outcome = upload::github::publish(release, &assets, total)?;
     for asset in &outcome.assets {
         progress.note(&format!("{} {}", asset.action.as_str(), asset.name));
     }
