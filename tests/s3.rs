@@ -362,21 +362,25 @@ fn assert_usage_before_compiling(run: &Run, target: &Path, needles: &[&str]) {
     assert!(!target.join("debug").exists(), "something was compiled");
 }
 
+/// An upload to `to` (the AWS environment of `scratch` less `drop`, plus `extra`) that must stop
+/// before compiling into `target`.
+fn checked_run(scratch: &Path, target: &Path, to: &str, drop: &[&str], extra: &[(&str, &str)]) -> Run {
+    let mut cmd = lambda_build(&tiny());
+    cmd.envs(aws_env("http://127.0.0.1:9", SECRET_KEY, scratch))
+        .env("CARGO_TARGET_DIR", target)
+        .args(["--upload", to]);
+    for var in drop {
+        cmd.env_remove(var);
+    }
+    cmd.envs(extra.iter().copied());
+    run_bounded(&mut cmd, std::time::Duration::from_secs(60))
+}
+
 #[test]
 fn missing_credentials_region_or_a_malformed_url_are_usage_errors_before_compiling() {
     let t = tempfile::tempdir().unwrap();
     let target = t.path().join("target");
-    let cmd = |to: &str, drop: &[&str], extra: &[(&str, &str)]| {
-        let mut cmd = lambda_build(&tiny());
-        cmd.envs(aws_env("http://127.0.0.1:9", SECRET_KEY, t.path()))
-            .env("CARGO_TARGET_DIR", &target)
-            .args(["--upload", to]);
-        for var in drop {
-            cmd.env_remove(var);
-        }
-        cmd.envs(extra.iter().copied());
-        run_bounded(&mut cmd, std::time::Duration::from_secs(60))
-    };
+    let cmd = |to: &str, drop: &[&str], extra: &[(&str, &str)]| checked_run(t.path(), &target, to, drop, extra);
     assert_usage_before_compiling(
         &cmd("s3://Bad_Bucket/x", &[], &[]),
         &target,
@@ -431,17 +435,7 @@ fn hostile_aws_settings_are_usage_errors_naming_them_before_compiling() {
     )
     .unwrap();
     let (fifo, config) = (fifo.to_str().unwrap(), config.to_str().unwrap());
-    let cmd = |to: &str, drop: &[&str], extra: &[(&str, &str)]| {
-        let mut cmd = lambda_build(&tiny());
-        cmd.envs(aws_env("http://127.0.0.1:9", SECRET_KEY, t.path()))
-            .env("CARGO_TARGET_DIR", &target)
-            .args(["--upload", to]);
-        for var in drop {
-            cmd.env_remove(var);
-        }
-        cmd.envs(extra.iter().copied());
-        run_bounded(&mut cmd, std::time::Duration::from_secs(60))
-    };
+    let cmd = |to: &str, drop: &[&str], extra: &[(&str, &str)]| checked_run(t.path(), &target, to, drop, extra);
     let ok = "s3://good-bucket";
     let endpoint = ["AWS_ENDPOINT_URL_S3"];
     for (to, drop, extra, needles) in [

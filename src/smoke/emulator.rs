@@ -388,34 +388,36 @@ fn read_tail(reader: std::io::PipeReader, tail: Arc<Mutex<VecDeque<String>>>) ->
 mod tests {
     use super::*;
 
-    /// A child that asks for its event, then POSTs a response announcing 1 TB and stalls.
-    const HUGE_RESPONSE: &str = r#"
-        port=${AWS_LAMBDA_RUNTIME_API#*:}
-        exec 3<>/dev/tcp/127.0.0.1/$port
-        printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n' >&3
-        read -r status <&3
-        exec 4<>/dev/tcp/127.0.0.1/$port
-        printf 'POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\n{"a":' "$1" >&4
-        sleep 60
-    "#;
-
-    /// A child that asks for its event, then POSTs a response of 2000 bytes, sends 10, stalls.
-    const STALLED_RESPONSE: &str = r#"
-        port=${AWS_LAMBDA_RUNTIME_API#*:}
-        exec 3<>/dev/tcp/127.0.0.1/$port
-        printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n' >&3
-        read -r status <&3
-        exec 4<>/dev/tcp/127.0.0.1/$port
-        printf 'POST /2018-06-01/runtime/invocation/%s/response HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n0123456789' "$1" >&4
-        sleep 60
-    "#;
+    /// A child that asks for its event, then POSTs a response announcing `length` bytes,
+    /// sends `sent` and stalls.
+    fn responding(length: &str, sent: &str) -> Command {
+        let script = format!(
+            r#"
+            port=${{AWS_LAMBDA_RUNTIME_API#*:}}
+            exec 3<>/dev/tcp/127.0.0.1/$port
+            printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n' >&3
+            read -r status <&3
+            exec 4<>/dev/tcp/127.0.0.1/$port
+            printf 'POST /2018-06-01/runtime/invocation/{REQUEST_ID}/response HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n{sent}' >&4
+            sleep 60
+            "#
+        );
+        let mut command = Command::new("bash");
+        command.args(["-c", &script]);
+        command
+    }
 
     #[test]
     fn a_response_body_that_stops_coming_times_out_at_the_deadline() {
-        let mut command = Command::new("bash");
-        command.args(["-c", STALLED_RESPONSE, "bash", REQUEST_ID]);
         // Before, the emulator read the body with no bound and waited for the child for good.
-        let session = run(command, Role::Function, b"{}", &[], Duration::from_secs(2)).unwrap();
+        let session = run(
+            responding("2000", "0123456789"),
+            Role::Function,
+            b"{}",
+            &[],
+            Duration::from_secs(2),
+        )
+        .unwrap();
         assert_eq!(
             session.ended,
             Ended::Timeout { initialized: true },
@@ -426,8 +428,7 @@ mod tests {
 
     #[test]
     fn a_response_announcing_more_than_lambdas_limit_fails_the_invocation_without_reading_it() {
-        let mut command = Command::new("bash");
-        command.args(["-c", HUGE_RESPONSE, "bash", REQUEST_ID]);
+        let command = responding("1000000000000", "{\"a\":");
         // Before the bound, tiny_http's discarding of the unread body allocated 1 TB (abort);
         // a hang would end as a timeout instead.
         let session = run(command, Role::Function, b"{}", &[], Duration::from_secs(30)).unwrap();

@@ -181,7 +181,7 @@ fn check(credentials: &Credentials) -> Result<(), CredentialsError> {
     ];
     for (what, value) in parts {
         if let Some(value) = value
-            && !(!value.is_empty() && value.bytes().all(|b| b.is_ascii_graphic()))
+            && !super::preflight::token(value)
         {
             return Err(CredentialsError::invalid_configuration(format!(
                 "the AWS {what} found holds a space, control character or non-ASCII byte, so it cannot be sent in an HTTP header; accepted: printable ASCII"

@@ -36,7 +36,7 @@ pub struct Var {
 
 /// Printable ASCII without spaces: what a credential, token or ARN can be in an HTTP header or
 /// a signed query (a CR/LF there made the SDK panic while signing).
-fn token(text: &str) -> bool {
+pub fn token(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic())
 }
 
