@@ -36,6 +36,9 @@ pub enum Invocation {
     InstallCargoLambda(crate::cargo_lambda::Install),
 }
 
+/// The id of what follows `--` on the command line, which is refused.
+const AFTER_DASHES: &str = "after-dashes";
+
 /// The name of the subcommand that joins shards.
 pub const MERGE_SUBCOMMAND: &str = "merge";
 
@@ -106,6 +109,15 @@ pub fn command() -> Command {
                 .long("verbose")
                 .action(ArgAction::Count)
                 .help("More logging: -v debug, -vv trace"),
+        )
+        // Caught so that `lambda-build ... -- extra` is refused as what it is (arguments after
+        // `--`, which lambda-build does not take), not as an unknown subcommand `extra`.
+        .arg(
+            Arg::new(AFTER_DASHES)
+                .num_args(0..)
+                .last(true)
+                .hide(true)
+                .value_parser(clap::value_parser!(OsString)),
         );
     for setting in SETTINGS {
         cmd = cmd.arg(arg_for(setting));
@@ -169,7 +181,17 @@ fn arg_for(setting: &'static Setting) -> Arg {
 
 /// Parses the command line. Clap reports its own usage errors (exit 2) and `--help`/`--version`.
 pub fn parse(args: impl IntoIterator<Item = OsString>, env: &EnvVars) -> Result<Invocation, clap::Error> {
-    let matches = command().try_get_matches_from(args)?;
+    let mut cmd = command();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    if let Some(extra) = matches.get_many::<OsString>(AFTER_DASHES) {
+        let extra: Vec<_> = extra.map(|a| a.to_string_lossy().into_owned()).collect();
+        return Err(cmd.error(
+            clap::error::ErrorKind::UnknownArgument,
+            format!(
+                "unexpected arguments after `--` on the command line: {extra:?}; accepted: lambda-build's flags only (cargo's options are flags such as --features, --locked and --jobs; RUSTFLAGS reaches rustc)"
+            ),
+        ));
+    }
     match matches.subcommand() {
         Some((ZIG_SUBCOMMAND, sub)) => return Ok(Invocation::Zig(cargo_zigbuild::Zig::from_arg_matches(sub)?)),
         Some((MERGE_SUBCOMMAND, sub)) => {
@@ -349,6 +371,26 @@ mod tests {
     fn zig_wrapper_subcommand_parses() {
         let args = ["lambda-build", "zig", "cc", "--", "-target", "x86_64-linux-gnu"].map(OsString::from);
         assert!(matches!(parse(args, &EnvVars::default()).unwrap(), Invocation::Zig(_)));
+    }
+
+    #[test]
+    fn arguments_after_dashes_are_refused_as_such() {
+        for args in [
+            &["lambda-build", "--", "extra"][..],
+            &["lambda-build", "--release", "--", "a", "b"],
+        ] {
+            let err = parse(args.iter().map(OsString::from), &EnvVars::default()).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+            let text = err.to_string();
+            assert!(text.contains("unexpected arguments after `--`"), "{text}");
+            assert!(text.contains(&format!("{:?}", args.last().unwrap())), "{text}");
+            assert!(text.contains("accepted: lambda-build's flags only"), "{text}");
+        }
+        let plain = ["lambda-build", "--release"].map(OsString::from);
+        assert!(matches!(
+            parse(plain, &EnvVars::default()).unwrap(),
+            Invocation::Build { .. }
+        ));
     }
 
     #[test]

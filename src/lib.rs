@@ -25,6 +25,7 @@ pub mod gate;
 pub mod includes;
 pub mod lambda_dir;
 pub mod merge;
+pub mod network;
 pub mod output;
 pub mod package;
 pub mod plan;

@@ -212,9 +212,11 @@ fn read_shard(dir: &Path) -> Result<Vec<Source>> {
         |what: &str, rule: &str| Error::usage(format!("shard {}: {what}: {rule}; {ACCEPTED_SHARD}", dir.display()));
     let what = |index: usize, record: &Record| format!("{MANIFEST} artifact {} (path {:?})", index + 1, record.path);
     let manifest = read_manifest(dir)?;
+    // A set, not a scan of the records before each one: a 100k-record shard took 79 s that way.
+    let mut paths = std::collections::HashSet::with_capacity(manifest.artifacts.len());
     for (index, record) in manifest.artifacts.iter().enumerate() {
         rules::check_record(record).map_err(|rule| refuse(&what(index, record), &rule))?;
-        if manifest.artifacts[..index].iter().any(|r| r.path == record.path) {
+        if !paths.insert(record.path.as_str()) {
             return Err(refuse(&what(index, record), "the path is listed twice"));
         }
     }

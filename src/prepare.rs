@@ -247,9 +247,21 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path, entry: EntryPoint) ->
             prerelease: run.prerelease.value,
             s3_keys: run.s3_keys.value,
             s3_path_style: run.s3_path_style.value,
+            timeout_secs: run.upload_timeout.value,
         },
         env,
     )?;
+    warnings.extend(upload::without_effect(
+        &upload,
+        &[
+            ("s3-keys", &run.s3_keys.source, upload::Serves::S3),
+            ("s3-path-style", &run.s3_path_style.source, upload::Serves::S3),
+            ("release-tag", &run.release_tag.source, upload::Serves::Release),
+            ("draft", &run.draft.source, upload::Serves::Release),
+            ("prerelease", &run.prerelease.source, upload::Serves::Release),
+            ("upload-timeout", &run.upload_timeout.source, upload::Serves::Any),
+        ],
+    ));
     Ok(Resolved {
         run,
         defaults,

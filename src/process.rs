@@ -31,6 +31,10 @@ pub const DEFAULT_PROBE_SECS: u64 = 30;
 /// How many probe bounds a command that may download gets (10 minutes by default).
 pub const DOWNLOAD_FACTOR: u32 = 20;
 
+/// How long the output pipes may stay open after the child exited before what holds them (a
+/// background child of a script) is killed with the child's process group.
+const AFTER_EXIT: Duration = Duration::from_millis(500);
+
 /// The most seconds a time-limit variable takes (a day): beyond any real wait, and small enough
 /// that no deadline computed from it can overflow (which panics).
 pub const MAX_SECS: u64 = 86_400;
@@ -54,6 +58,19 @@ pub struct Limit {
     time: Duration,
     /// How many probe bounds this is (1 for a probe).
     factor: u32,
+}
+
+impl Limit {
+    /// The time.
+    pub fn time(&self) -> Duration {
+        self.time
+    }
+
+    /// A probe-sized limit of `time` (tests).
+    #[cfg(test)]
+    pub(crate) fn for_test(time: Duration) -> Limit {
+        Limit { time, factor: 1 }
+    }
 }
 
 impl std::fmt::Display for Limit {
@@ -192,15 +209,29 @@ impl Running {
             std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
             pause = (pause * 2).min(Duration::from_millis(50));
         };
-        // A child the command started in the background may still hold the pipes open.
+        // A child the command started in the background may still hold the pipes open: the
+        // command has finished, so after a moment its group is killed, which closes them (one
+        // that left the group too is waited for until the deadline).
         let mut streams = [Vec::new(), Vec::new()];
         if let Some(pipes) = pipes {
-            for _ in 0..streams.len() {
-                match pipes.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            let exited = Instant::now();
+            let mut group_killed = false;
+            let mut received = 0;
+            while received < streams.len() {
+                let until = match group_killed {
+                    false => (exited + AFTER_EXIT).min(deadline),
+                    true => deadline,
+                };
+                match pipes.recv_timeout(until.saturating_duration_since(Instant::now())) {
                     Ok((index, bytes)) => {
                         if let Some(stream) = streams.get_mut(index) {
                             *stream = bytes;
                         }
+                        received += 1;
+                    }
+                    Err(_) if !group_killed && Instant::now() < deadline => {
+                        kill_group(&child);
+                        group_killed = true;
                     }
                     Err(_) => return Err(timed_out(&mut child)),
                 }
@@ -235,15 +266,21 @@ fn read_pipes(child: &mut Child) -> Receiver<(usize, Vec<u8>)> {
 
 /// Kills the child's process group (the child leads it) and reaps the child.
 pub(crate) fn stop(child: &mut Child) {
+    kill_group(child);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Kills the process group the child leads (`process_group(0)`). The group's id stays taken
+/// while any member lives, even once the child itself is reaped, so this reaches only what the
+/// child left behind.
+fn kill_group(child: &Child) {
     if let Ok(group) = i32::try_from(child.id()) {
-        // SAFETY: kill(2) takes no pointers; a negative id names the process group the child
-        // leads (`process_group(0)`), which lives at least until the child is reaped below.
+        // SAFETY: kill(2) takes no pointers; a negative id names a process group.
         unsafe {
             libc::kill(-group, libc::SIGKILL);
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// The command as a person would type it, for messages.
@@ -289,8 +326,17 @@ mod tests {
             err.to_string(),
             "`sh -c sleep 60; echo late` did not answer within 200ms (LAMBDA_BUILD_PROBE_TIMEOUT); it was stopped"
         );
-        let background = output(Command::new("sh").args(["-c", "sleep 60 & echo started"]), limit(200)).unwrap_err();
-        assert!(timed_out(&background), "{background:#}");
+    }
+
+    #[test]
+    fn a_child_that_exits_leaving_a_background_child_on_its_pipes_has_finished() {
+        // Before, the wait went on until the limit (the background child held the pipes).
+        let out = output(
+            Command::new("sh").args(["-c", "sleep 60 & echo started; exit 4"]),
+            limit(30_000),
+        )
+        .unwrap();
+        assert_eq!((out.stdout.as_slice(), out.status.code()), (&b"started\n"[..], Some(4)));
     }
 
     #[test]

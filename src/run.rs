@@ -91,6 +91,7 @@ fn build(
         destinations => Some(upload::s3::aws::Session::start(
             destinations,
             resolved.upload.s3_path_style,
+            resolved.upload.timeout,
             env,
         )?),
     };
@@ -217,7 +218,14 @@ fn build(
         None => Vec::new(),
     };
     let published = match &resolved.upload.release {
-        Some(release) => Some(publish(release, &plan.lambda_dir, &records, &manifest, progress)?),
+        Some(release) => Some(publish(
+            release,
+            resolved.upload.timeout,
+            &plan.lambda_dir,
+            &records,
+            &manifest,
+            progress,
+        )?),
         None => None,
     };
     drop(locked);
@@ -330,6 +338,7 @@ fn store(
 /// Uploads the build to its GitHub release and says what happened to each asset.
 fn publish(
     release: &upload::Release,
+    total: std::time::Duration,
     lambda_dir: &Path,
     records: &Records,
     manifest: &Manifest,
@@ -343,7 +352,7 @@ fn publish(
         ),
     );
     let assets = upload::assets::assets(lambda_dir, &records.manifest(), manifest)?;
-    let outcome = upload::github::publish(release, &assets)?;
+    let outcome = upload::github::publish(release, &assets, total)?;
     for asset in &outcome.assets {
         progress.note(&format!("{} {}", asset.action.as_str(), asset.name));
     }

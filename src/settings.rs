@@ -686,6 +686,16 @@ pub static SETTINGS: &[Setting] = &[
         "content|stable",
         Some("content"),
     ),
+    valued(
+        setting(
+            "upload-timeout",
+            Value,
+            Env,
+            "The most seconds one upload may take, retries included: every object to one S3 run, or every asset of the GitHub release; each request is also bounded by what it waits for (connecting, a sending rate floor, the first answer byte)",
+        ),
+        "SECONDS",
+        Some("1800"),
+    ),
     setting(
         "s3-path-style",
         Switch,

@@ -362,21 +362,25 @@ fn assert_usage_before_compiling(run: &Run, target: &Path, needles: &[&str]) {
     assert!(!target.join("debug").exists(), "something was compiled");
 }
 
+/// An upload to `to` (the AWS environment of `scratch` less `drop`, plus `extra`) that must stop
+/// before compiling into `target`.
+fn checked_run(scratch: &Path, target: &Path, to: &str, drop: &[&str], extra: &[(&str, &str)]) -> Run {
+    let mut cmd = lambda_build(&tiny());
+    cmd.envs(aws_env("http://127.0.0.1:9", SECRET_KEY, scratch))
+        .env("CARGO_TARGET_DIR", target)
+        .args(["--upload", to]);
+    for var in drop {
+        cmd.env_remove(var);
+    }
+    cmd.envs(extra.iter().copied());
+    run_bounded(&mut cmd, std::time::Duration::from_secs(60))
+}
+
 #[test]
 fn missing_credentials_region_or_a_malformed_url_are_usage_errors_before_compiling() {
     let t = tempfile::tempdir().unwrap();
     let target = t.path().join("target");
-    let cmd = |to: &str, drop: &[&str], extra: &[(&str, &str)]| {
-        let mut cmd = lambda_build(&tiny());
-        cmd.envs(aws_env("http://127.0.0.1:9", SECRET_KEY, t.path()))
-            .env("CARGO_TARGET_DIR", &target)
-            .args(["--upload", to]);
-        for var in drop {
-            cmd.env_remove(var);
-        }
-        cmd.envs(extra.iter().copied());
-        run_bounded(&mut cmd, std::time::Duration::from_secs(60))
-    };
+    let cmd = |to: &str, drop: &[&str], extra: &[(&str, &str)]| checked_run(t.path(), &target, to, drop, extra);
     assert_usage_before_compiling(
         &cmd("s3://Bad_Bucket/x", &[], &[]),
         &target,
@@ -412,6 +416,186 @@ fn missing_credentials_region_or_a_malformed_url_are_usage_errors_before_compili
             "invalid s3 keys \"random\" from env LAMBDA_BUILD_S3_KEYS",
             "accepted: content",
         ],
+    );
+}
+
+/// What the AWS SDK panicked on, blocked on, or reported only after compiling (or vaguely):
+/// each is a one-line usage error naming the variable, file or profile, before compiling.
+#[test]
+fn hostile_aws_settings_are_usage_errors_naming_them_before_compiling() {
+    let t = tempfile::tempdir().unwrap();
+    let target = t.path().join("target");
+    let fifo = t.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let config = t.path().join("config");
+    std::fs::write(
+        &config,
+        "[default]\nendpoint_url = not a url\n[profile ci]\nregion = eu-west-1\n",
+    )
+    .unwrap();
+    let (fifo, config) = (fifo.to_str().unwrap(), config.to_str().unwrap());
+    let cmd = |to: &str, drop: &[&str], extra: &[(&str, &str)]| checked_run(t.path(), &target, to, drop, extra);
+    let ok = "s3://good-bucket";
+    let endpoint = ["AWS_ENDPOINT_URL_S3"];
+    for (to, drop, extra, needles) in [
+        (
+            ok,
+            &[][..],
+            &[("AWS_MAX_ATTEMPTS", "0")][..],
+            &[
+                "invalid AWS_MAX_ATTEMPTS \"0\" from env AWS_MAX_ATTEMPTS",
+                "from 1 to 100",
+            ][..],
+        ),
+        (
+            ok,
+            &[],
+            &[("AWS_MAX_ATTEMPTS", "abc")],
+            &["invalid AWS_MAX_ATTEMPTS \"abc\""],
+        ),
+        (
+            ok,
+            &[],
+            &[("AWS_RETRY_MODE", "bogus")],
+            &["invalid AWS_RETRY_MODE \"bogus\"", "standard or adaptive"],
+        ),
+        (
+            ok,
+            &[],
+            &[("AWS_ACCESS_KEY_ID", "AKIA\r\nX-Evil: 1")],
+            &["invalid AWS_ACCESS_KEY_ID", "printable ASCII"],
+        ),
+        (
+            ok,
+            &[],
+            &[("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:99999")],
+            &[
+                "invalid S3 endpoint \"http://127.0.0.1:99999\" from env AWS_ENDPOINT_URL_S3",
+                "port",
+            ],
+        ),
+        (
+            ok,
+            &[],
+            &[("AWS_ENDPOINT_URL_S3", "https://s3.example.com/base?x=1")],
+            &["from env AWS_ENDPOINT_URL_S3: it has a path"],
+        ),
+        (
+            ok,
+            &[],
+            &[("AWS_ENDPOINT_URL_S3", "https://s3.example.com\n")],
+            &["whitespace"],
+        ),
+        (
+            ok,
+            &endpoint,
+            &[("AWS_CONFIG_FILE", config)],
+            &["invalid S3 endpoint \"not a url\" from endpoint_url of AWS profile \"default\""],
+        ),
+        (
+            "s3://192.168.1.1",
+            &[],
+            &[],
+            &[
+                "invalid upload \"s3://192.168.1.1\" from flag --upload",
+                "not an IP address",
+            ],
+        ),
+        (
+            ok,
+            &[],
+            &[("AWS_CONFIG_FILE", fifo)],
+            &["an AWS config file", "(from env AWS_CONFIG_FILE) is not a regular file"],
+        ),
+        (
+            ok,
+            &[],
+            &[("AWS_SHARED_CREDENTIALS_FILE", "/dev/zero")],
+            &["(from env AWS_SHARED_CREDENTIALS_FILE) is not a regular file"],
+        ),
+        (
+            ok,
+            &[],
+            &[("AWS_CONFIG_FILE", config), ("AWS_PROFILE", "nonexistent")],
+            &[
+                "AWS_PROFILE \"nonexistent\" (from env AWS_PROFILE) names no profile in",
+                config,
+                "one of [ci, default]",
+            ],
+        ),
+        (
+            ok,
+            &[],
+            &[("AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token")],
+            &["the web identity token file /nonexistent/token (from env AWS_WEB_IDENTITY_TOKEN_FILE) does not exist"],
+        ),
+    ] {
+        let ran = cmd(to, drop, extra);
+        assert!(!ran.stderr.contains("panicked"), "{extra:?}: {}", ran.stderr);
+        assert_usage_before_compiling(&ran, &target, needles);
+    }
+    // A helper that never exits is stopped at its limit with its process group: exit 1.
+    std::fs::write(
+        t.path().join("helper-config"),
+        "[default]\ncredential_process = sleep 1000 || echo secret\n",
+    )
+    .unwrap();
+    let helper = t.path().join("helper-config");
+    let hung = cmd(
+        ok,
+        &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
+        &[
+            ("AWS_CONFIG_FILE", helper.to_str().unwrap()),
+            ("LAMBDA_BUILD_PROBE_TIMEOUT", "1"),
+        ],
+    );
+    assert_eq!(hung.code, 1, "{}", hung.stderr);
+    assert!(
+        hung.stderr.contains("the credential_process of AWS profile \"default\" (`sleep`, arguments not shown) did not answer within 1s (LAMBDA_BUILD_PROBE_TIMEOUT); it was stopped"),
+        "{}",
+        hung.stderr
+    );
+    assert!(!hung.stderr.contains("secret"), "{}", hung.stderr);
+    assert!(!target.join("debug").exists(), "something was compiled");
+}
+
+/// An endpoint that accepts and never answers fails at the first-byte bound of its one try; one
+/// that drips its headers is stopped by --upload-timeout. Either hung for good before.
+#[test]
+fn a_silent_or_dripping_endpoint_fails_within_its_bounds() {
+    let silent = support::http::Silent::start();
+    let drip = support::http::Faulty::start(Default::default(), support::http::Misbehaviour::DripHeaders);
+    let t = tempfile::tempdir().unwrap();
+    let mut one_try = upload(
+        &silent.url,
+        SECRET_KEY,
+        t.path(),
+        &t.path().join("a"),
+        "s3://lambda-artifacts",
+    );
+    one_try.env("AWS_MAX_ATTEMPTS", "1");
+    let mut total = upload(
+        &drip.url,
+        SECRET_KEY,
+        t.path(),
+        &t.path().join("b"),
+        "s3://lambda-artifacts",
+    );
+    total.args(["--upload-timeout", "3"]);
+    let total = std::thread::spawn(move || run_bounded(&mut total, std::time::Duration::from_secs(300)));
+    let one_try = run_bounded(&mut one_try, std::time::Duration::from_secs(300));
+    assert_eq!(one_try.code, 1, "{}", one_try.stderr);
+    assert!(one_try.stderr.contains("checking alpha"), "{}", one_try.stderr);
+    assert!(one_try.stderr.to_lowercase().contains("timeout"), "{}", one_try.stderr);
+    let total = total.join().unwrap();
+    assert_eq!(total.code, 1, "{}", total.stderr);
+    assert!(
+        total
+            .stderr
+            .contains("did not finish within 3s (--upload-timeout, counted from its first request)"),
+        "{}",
+        total.stderr
     );
 }
 
@@ -473,10 +657,42 @@ fn credentials_from_a_profile_or_web_identity_sign_real_uploads() {
         .env("AWS_PROFILE", "ci");
     let ran = run_ok(&mut profile);
     let said = format!(
-        "(endpoint {} from endpoint_url of the AWS profile (AWS_PROFILE, else default), region eu-central-1)",
+        "(endpoint {} from endpoint_url of AWS profile \"ci\", region eu-central-1)",
         s3.url()
     );
     assert!(ran.stderr.contains(&said), "{}", ran.stderr);
+
+    // A credential_process that answers and leaves a background child holding its output:
+    // it has answered (the SDK waited for the pipe to close, forever).
+    let helper = t.path().join("helper");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nsleep 1000 &\necho '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{SECRET_KEY}\"}}'\n",
+            support::s3::ACCESS_KEY
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let process_config = t.path().join("process-config");
+    std::fs::write(
+        &process_config,
+        format!("[default]\ncredential_process = {}\n", helper.display()),
+    )
+    .unwrap();
+    let mut process = upload(
+        &s3.url(),
+        SECRET_KEY,
+        t.path(),
+        &t.path().join("c"),
+        "s3://lambda-artifacts/c",
+    );
+    process
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_CONFIG_FILE", &process_config);
+    let answered = run_bounded(&mut process, std::time::Duration::from_secs(300));
+    assert_eq!(answered.code, 0, "{}", answered.stderr);
 
     // Web identity, as GitHub OIDC sets it up: the token file and role go to STS (a stand-in
     // on 127.0.0.1), whose temporary keys sign the upload.
@@ -501,6 +717,7 @@ fn credentials_from_a_profile_or_web_identity_sign_real_uploads() {
     let keys: Vec<String> = s3.objects(BUCKET).into_iter().map(|(k, _)| k).collect();
     assert!(keys.iter().any(|k| k.starts_with("p/alpha/")), "{keys:?}");
     assert!(keys.iter().any(|k| k.starts_with("w/alpha/")), "{keys:?}");
+    assert!(keys.iter().any(|k| k.starts_with("c/alpha/")), "{keys:?}");
 }
 
 #[test]

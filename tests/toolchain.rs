@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sha2::{Digest, Sha256};
-use support::http::{Reply, Server, Silent};
+use support::http::{Faulty, Misbehaviour, Reply, Server, Silent};
 use support::*;
 
 /// A version no real Zig has, so nothing on the machine can stand in for it.
@@ -282,6 +282,42 @@ fn a_server_that_never_answers_fails_with_every_place_tried() {
         "{stderr}"
     );
     assert_eq!(cache_entries(work.path()), [".lock"]);
+}
+
+/// A mirror whose index answers but whose tarball drips its headers, stalls mid-body or drips
+/// its body a byte at a time: each try is bounded (headers and each read by
+/// LAMBDA_BUILD_HTTP_TIMEOUT, the body by that plus its size at the rate floor), so the run
+/// fails naming the download instead of crawling for as long as the server likes.
+#[test]
+fn a_mirror_that_drips_or_stalls_fails_within_its_bounds() {
+    let release = Release::new();
+    let cases: Vec<_> = [
+        Misbehaviour::DripHeaders,
+        Misbehaviour::StallMidBody,
+        Misbehaviour::DripBody,
+    ]
+    .into_iter()
+    .map(|how| {
+        let index = release.index(&release.sha256()).into_bytes();
+        let server = Faulty::start(BTreeMap::from([("/index.json".to_owned(), index)]), how);
+        let work = tempfile::tempdir().unwrap();
+        let mut cmd = provision(work.path(), &server.url, &release);
+        let running = std::thread::spawn(move || run_bounded(&mut cmd, std::time::Duration::from_secs(90)));
+        (how, server, work, running)
+    })
+    .collect();
+    for (how, server, work, running) in cases {
+        let out = running.join().unwrap();
+        assert_eq!(out.code, 1, "{how:?}: {}", out.stderr);
+        let tried = format!("download {}/{}: ", server.url, release.file_name);
+        assert!(
+            out.stderr.contains(&tried),
+            "{how:?}: missing {tried:?} in {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("gave up after 3 tries"), "{how:?}: {}", out.stderr);
+        assert_eq!(cache_entries(work.path()), [".lock"], "{how:?}");
+    }
 }
 
 #[test]

@@ -247,3 +247,46 @@ fn concurrent_jobs_make_one_release_without_duplicate_assets() {
         ["SHA256SUMS", "alpha-x86_64.zip", "beta-x86_64", "manifest.json"]
     );
 }
+
+/// A GitHub API that accepts and never answers, or drips its answer a byte at a time, is given
+/// up on at --upload-timeout (each try is bounded too: 30 s plus the body at the rate floor),
+/// with exit 1 saying so; both held the upload for as long as the server liked before.
+#[test]
+fn a_silent_or_dripping_github_is_given_up_on_at_the_upload_timeout() {
+    let silent = support::http::Silent::start();
+    let drip = support::http::Faulty::start(Default::default(), support::http::Misbehaviour::DripBody);
+    let t = tempfile::tempdir().unwrap();
+    let runs: Vec<_> = [silent.url.clone(), drip.url.clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(n, api)| {
+            let mut cmd = lambda_build(&tiny());
+            cmd.env("GITHUB_REPOSITORY", "octo/lambda")
+                .env("GITHUB_API_URL", &api)
+                .env("GITHUB_TOKEN", TOKEN)
+                .env("CARGO_TARGET_DIR", repo().join("target/test-s3"))
+                .args([
+                    "--upload",
+                    "github-release",
+                    "--release-tag",
+                    "v1",
+                    "--upload-timeout",
+                    "3",
+                ])
+                .arg("--lambda-dir")
+                .arg(t.path().join(format!("lambda-{n}")));
+            std::thread::spawn(move || (api, run_bounded(&mut cmd, std::time::Duration::from_secs(300))))
+        })
+        .collect();
+    for running in runs {
+        let (api, out) = running.join().unwrap();
+        assert_eq!(out.code, 1, "{api}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("the upload to GitHub release v1 did not finish within 3s (--upload-timeout)"),
+            "{api}: {}",
+            out.stderr
+        );
+        assert_not_shown(&out, TOKEN);
+    }
+}

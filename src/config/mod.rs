@@ -66,6 +66,8 @@ pub struct RunSettings {
     pub upload: Sourced<Vec<String>>,
     /// `--s3-keys`: how the objects of an S3 upload are named.
     pub s3_keys: Sourced<S3Keys>,
+    /// `--upload-timeout SECONDS`: the most one upload may take, retries included.
+    pub upload_timeout: Sourced<u64>,
     /// `--s3-path-style`: path-style requests to the S3 endpoint.
     pub s3_path_style: Sourced<bool>,
     /// `--release-tag`.

@@ -269,6 +269,14 @@ impl<'a> Resolver<'a> {
             s3_keys: self
                 .parsed("s3-keys", root, S3Keys::parse, values::ACCEPTED_S3_KEYS)?
                 .or_default(S3Keys::Content),
+            upload_timeout: self
+                .parsed(
+                    "upload-timeout",
+                    root,
+                    values::parse_upload_timeout,
+                    values::ACCEPTED_UPLOAD_TIMEOUT,
+                )?
+                .or_default(values::DEFAULT_UPLOAD_TIMEOUT),
             s3_path_style: self.switch("s3-path-style", root)?,
             release_tag: self.parsed("release-tag", root, text, "a tag name")?,
             draft: self.switch("draft", root)?,

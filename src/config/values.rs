@@ -304,6 +304,18 @@ pub fn parse_smoke_timeout(text: &str) -> Option<u64> {
     text.trim().parse::<u64>().ok().filter(|s| (1..=3600).contains(s))
 }
 
+/// Seconds one upload may take when `--upload-timeout` is not set: half an hour, room for a
+/// few 250 MB artifacts over a slow CI uplink, and far below a CI job's own limit.
+pub const DEFAULT_UPLOAD_TIMEOUT: u64 = 1800;
+
+/// What `--upload-timeout` accepts.
+pub const ACCEPTED_UPLOAD_TIMEOUT: &str = "seconds, a whole number from 1 to 86400";
+
+/// Parses `--upload-timeout`: whole seconds, at least one, at most a day.
+pub fn parse_upload_timeout(text: &str) -> Option<u64> {
+    text.trim().parse::<u64>().ok().filter(|s| (1..=86_400).contains(s))
+}
+
 /// A Lambda OS-only runtime: decides the glibc binaries may need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum Runtime {

@@ -19,6 +19,13 @@ pub const TAIL_LINES: usize = 20;
 /// The request id of the one invocation.
 const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
 
+/// The largest body a request may announce: Lambda's limit on a synchronous response and
+/// payload (6 MB); a larger response fails the invocation as [`TOO_LARGE`].
+pub const MAX_BODY: usize = 6 * 1024 * 1024;
+
+/// The error type Lambda gives an invocation whose response is over the limit.
+const TOO_LARGE: &str = "Function.ResponseSizeTooLarge";
+
 /// A response with its body in memory.
 type Reply = Response<std::io::Cursor<Vec<u8>>>;
 
@@ -142,7 +149,7 @@ fn serve(server: &Server, child: &mut Child, state: &mut State, event: &[u8], de
         if let Ok(Some(status)) = child.try_wait() {
             // Requests it sent just before exiting still count (an init error, then exit).
             while let Ok(Some(request)) = server.try_recv() {
-                handle(request, state, event);
+                handle(request, state, event, deadline);
             }
             if let Some(ended) = state.ended.take() {
                 return ended;
@@ -160,18 +167,32 @@ fn serve(server: &Server, child: &mut Child, state: &mut State, event: &[u8], de
         }
         let wait = deadline.saturating_duration_since(now).min(Duration::from_millis(20));
         if let Ok(Some(request)) = server.recv_timeout(wait) {
-            handle(request, state, event);
+            handle(request, state, event, deadline);
         }
     }
 }
 
 /// Answers one request as the Lambda service would.
-fn handle(mut request: Request, state: &mut State, event: &[u8]) {
+fn handle(request: Request, state: &mut State, event: &[u8], deadline: Instant) {
     let path = request.url().split('?').next().unwrap_or("").to_owned();
     let method = request.method().clone();
-    let mut body = Vec::new();
-    let _ = request.as_reader().take(6 * 1024 * 1024).read_to_end(&mut body);
     let invocation = format!("/2018-06-01/runtime/invocation/{REQUEST_ID}/");
+    if request.body_length().is_some_and(|length| length > MAX_BODY) {
+        // The session ends here: nothing more is read from this connection.
+        state.ended = Some(if path.starts_with(&invocation) {
+            state.invoke = state.handed_out.map(|t| t.elapsed());
+            Ended::HandledError(TOO_LARGE.to_owned())
+        } else {
+            Ended::InitError(TOO_LARGE.to_owned())
+        });
+        return refuse_oversized(request);
+    }
+    let Some((request, body)) = read_body(request, deadline) else {
+        state.ended = Some(Ended::Timeout {
+            initialized: state.init.is_some(),
+        });
+        return;
+    };
     let response = match (&method, path.as_str()) {
         (Method::Get, "/2018-06-01/runtime/invocation/next") if state.role == Role::Function => {
             if state.handed_out.is_some() {
@@ -215,6 +236,42 @@ fn handle(mut request: Request, state: &mut State, event: &[u8]) {
         _ => Response::from_string("{\"errorMessage\":\"not found\"}").with_status_code(404),
     };
     let _ = request.respond(response);
+}
+
+/// The request's body (at most [`MAX_BODY`]), read by a helper thread so that a client that
+/// announces a body and stops sending it cannot hold the session past its deadline (the socket
+/// has no timeout of its own); `None` at the deadline. The helper ends when the child is killed
+/// and its socket closes.
+fn read_body(request: Request, deadline: Instant) -> Option<(Request, Vec<u8>)> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut request = request;
+        let mut body = Vec::new();
+        let _ = request.as_reader().take(MAX_BODY as u64).read_to_end(&mut body);
+        let _ = sender.send((request, body));
+    });
+    receiver
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .ok()
+}
+
+/// Refuses a request whose announced body is over [`MAX_BODY`] with Lambda's 413, without
+/// reading it. tiny_http discards an unread body when the request is dropped by allocating a
+/// buffer of its whole announced length (a `Content-Length: 1000000000000` aborts the process)
+/// and reading it all (a client that stops sending hangs), so the connection is taken over and
+/// deliberately leaked: its socket is closed when the session kills the child, and the one
+/// parked connection thread costs nothing further.
+fn refuse_oversized(request: Request) {
+    let message = format!(
+        "{{\"errorMessage\":\"Exceeded maximum allowed payload size ({MAX_BODY} bytes).\",\"errorType\":\"RequestEntityTooLarge\"}}"
+    );
+    let length = message.len().to_string();
+    let response = with_headers(
+        Response::from_string(message).with_status_code(413),
+        &[("Content-Length", &length)],
+    );
+    let stream = request.upgrade("close", response);
+    std::mem::forget(stream);
 }
 
 /// The `/next` answer: the event and the headers the Lambda service sends with it.
@@ -325,4 +382,62 @@ fn read_tail(reader: std::io::PipeReader, tail: Arc<Mutex<VecDeque<String>>>) ->
             line.clear();
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A child that asks for its event, then POSTs a response announcing `length` bytes,
+    /// sends `sent` and stalls.
+    fn responding(length: &str, sent: &str) -> Command {
+        let script = format!(
+            r#"
+            port=${{AWS_LAMBDA_RUNTIME_API#*:}}
+            exec 3<>/dev/tcp/127.0.0.1/$port
+            printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n' >&3
+            read -r status <&3
+            exec 4<>/dev/tcp/127.0.0.1/$port
+            printf 'POST /2018-06-01/runtime/invocation/{REQUEST_ID}/response HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n{sent}' >&4
+            sleep 60
+            "#
+        );
+        let mut command = Command::new("bash");
+        command.args(["-c", &script]);
+        command
+    }
+
+    #[test]
+    fn a_response_body_that_stops_coming_times_out_at_the_deadline() {
+        // Before, the emulator read the body with no bound and waited for the child for good.
+        let session = run(
+            responding("2000", "0123456789"),
+            Role::Function,
+            b"{}",
+            &[],
+            Duration::from_secs(2),
+        )
+        .unwrap();
+        assert_eq!(
+            session.ended,
+            Ended::Timeout { initialized: true },
+            "{:?}",
+            session.tail
+        );
+    }
+
+    #[test]
+    fn a_response_announcing_more_than_lambdas_limit_fails_the_invocation_without_reading_it() {
+        let command = responding("1000000000000", "{\"a\":");
+        // Before the bound, tiny_http's discarding of the unread body allocated 1 TB (abort);
+        // a hang would end as a timeout instead.
+        let session = run(command, Role::Function, b"{}", &[], Duration::from_secs(30)).unwrap();
+        assert_eq!(
+            session.ended,
+            Ended::HandledError(TOO_LARGE.to_owned()),
+            "{:?}",
+            session.tail
+        );
+        assert!(session.init.is_some());
+    }
 }

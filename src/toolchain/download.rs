@@ -3,8 +3,10 @@
 //!
 //! A mirror is a base URL laid out like Zig's community mirrors: `<base>/<tarball name>` and
 //! `<base>/<tarball name>.minisig`, plus `<base>/index.json` (a copy of Zig's download index).
-//! Every request has connect and read timeouts and a bounded retry with backoff, so an offline
-//! machine fails within seconds and a hung server within the timeout.
+//! Every request has connect, header and per-read timeouts (`LAMBDA_BUILD_HTTP_TIMEOUT`), its
+//! body a total bound (the timeout plus its expected size at [`network::RATE_FLOOR`], so a
+//! server dripping a byte a second fails too) and a bounded retry with backoff: an offline
+//! machine fails within seconds and a hung server within the bounds.
 
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ use serde::Deserialize;
 use super::Attempts;
 use super::verify::{check_tarball, public_key};
 use crate::cli::EnvVars;
+use crate::network;
 
 /// Zig's official download index.
 const OFFICIAL_INDEX: &str = "https://ziglang.org/download/index.json";
@@ -25,6 +28,8 @@ const BACKOFF: Duration = Duration::from_millis(250);
 const TIMEOUT_SECS: u64 = 20;
 /// The largest index or signature accepted.
 const SMALL_LIMIT: u64 = 16 << 20;
+/// The size an index or signature is given time for (Zig's index is about 150 kB).
+const SMALL_EXPECTED: u64 = 1 << 20;
 /// The largest tarball accepted when the index gives no size.
 const TARBALL_LIMIT: u64 = 512 << 20;
 
@@ -93,6 +98,8 @@ fn release_in(index: &[u8], version: &str, platform: &str) -> anyhow::Result<Rel
 /// The HTTP side: an agent with timeouts and the origins to try.
 pub struct Downloader {
     agent: ureq::Agent,
+    /// `LAMBDA_BUILD_HTTP_TIMEOUT`.
+    timeout: Duration,
     origins: Vec<Origin>,
     key: String,
 }
@@ -119,18 +126,20 @@ impl Downloader {
             None => vec![Origin::Official],
         };
         let secs = crate::process::seconds(env, "LAMBDA_BUILD_HTTP_TIMEOUT")?.unwrap_or(TIMEOUT_SECS);
-        let timeout = Some(Duration::from_secs(secs));
+        let timeout = Duration::from_secs(secs);
         let agent = ureq::Agent::config_builder()
-            .timeout_connect(timeout)
-            .timeout_resolve(timeout)
-            .timeout_recv_response(timeout)
-            .timeout_per_read(timeout)
+            .timeout_connect(Some(timeout))
+            .timeout_resolve(Some(timeout))
+            .timeout_send_request(Some(timeout))
+            .timeout_recv_response(Some(timeout))
+            .timeout_per_read(Some(timeout))
             .http_status_as_error(false)
             .user_agent(concat!("lambda-build/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
         Ok(Downloader {
             agent,
+            timeout,
             origins,
             key: public_key(env),
         })
@@ -152,7 +161,7 @@ impl Downloader {
         let release = self.origins.iter().find_map(|origin| {
             let url = origin.index_url();
             match self
-                .get(&url, SMALL_LIMIT)
+                .get(&url, SMALL_LIMIT, SMALL_EXPECTED)
                 .and_then(|index| release_in(&index, version, &platform))
             {
                 Ok(release) => Some(release),
@@ -180,21 +189,21 @@ impl Downloader {
     }
 
     fn fetch_verified(&self, url: &str, release: &Release, limit: u64) -> anyhow::Result<Vec<u8>> {
-        let bytes = self.get(url, limit)?;
+        let bytes = self.get(url, limit, limit)?;
         let signature = self
-            .get(&format!("{url}.minisig"), SMALL_LIMIT)
+            .get(&format!("{url}.minisig"), SMALL_LIMIT, SMALL_EXPECTED)
             .context("fetching the signature")?;
         let signature = String::from_utf8(signature).context("the signature is not text")?;
         check_tarball(&bytes, &release.shasum, &signature, release.file_name(), &self.key)?;
         Ok(bytes)
     }
 
-    /// GET with retries on transient failures and a size limit.
-    fn get(&self, url: &str, limit: u64) -> anyhow::Result<Vec<u8>> {
+    /// GET with retries on transient failures, a size limit, and time for `expected` bytes.
+    fn get(&self, url: &str, limit: u64, expected: u64) -> anyhow::Result<Vec<u8>> {
         let mut pause = BACKOFF;
         let mut attempt = 1;
         loop {
-            match self.get_once(url, limit) {
+            match self.get_once(url, limit, expected) {
                 Ok(bytes) => return Ok(bytes),
                 Err(Failure::Final(err)) => return Err(err),
                 Err(Failure::Transient(err)) if attempt >= ATTEMPTS => {
@@ -210,9 +219,16 @@ impl Downloader {
         }
     }
 
-    fn get_once(&self, url: &str, limit: u64) -> Result<Vec<u8>, Failure> {
+    fn get_once(&self, url: &str, limit: u64, expected: u64) -> Result<Vec<u8>, Failure> {
         tracing::debug!("GET {url}");
-        let mut response = self.agent.get(url).call().map_err(Failure::from_ureq)?;
+        let mut response = self
+            .agent
+            .get(url)
+            .config()
+            .timeout_recv_body(Some(self.timeout + network::body_time(expected)))
+            .build()
+            .call()
+            .map_err(Failure::from_ureq)?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             let err = anyhow!("HTTP {status}");

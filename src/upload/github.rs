@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use super::assets::Asset;
 use super::retry::{self, MAX_TRIES, Reply, Verdict};
 use super::{Action, Release};
+use crate::network;
 use crate::record;
 
 /// One asset on the release.
@@ -37,13 +38,24 @@ pub struct Outcome {
     pub assets: Vec<Published>,
 }
 
-/// Publishes `assets` to the release, creating it when missing.
-pub fn publish(release: &Release, assets: &[Asset]) -> anyhow::Result<Outcome> {
+/// Publishes `assets` to the release, creating it when missing, within `total`
+/// (`--upload-timeout`).
+pub fn publish(release: &Release, assets: &[Asset], total: Duration) -> anyhow::Result<Outcome> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the HTTP runtime")?;
-    runtime.block_on(publish_async(release, assets))
+    runtime.block_on(async {
+        tokio::time::timeout(total, publish_async(release, assets))
+            .await
+            .unwrap_or_else(|_| {
+                Err(anyhow!(
+                    "the upload to GitHub release {} did not finish within {}s (--upload-timeout); requests in flight were abandoned",
+                    release.tag,
+                    total.as_secs()
+                ))
+            })
+    })
 }
 
 async fn publish_async(release: &Release, assets: &[Asset]) -> anyhow::Result<Outcome> {
@@ -93,8 +105,10 @@ fn client(release: &Release, base: &str, upload_origin: &str) -> anyhow::Result<
         .upload_uri(upload_origin)
         .context("the release's upload_url is not a valid URL")?
         .personal_token(release.token.expose().to_owned())
-        .set_connect_timeout(Some(Duration::from_secs(20)))
+        .set_connect_timeout(Some(network::CONNECT))
         .set_read_timeout(Some(Duration::from_secs(120)))
+        // Per write: a body no byte of which moves for this long has stalled.
+        .set_write_timeout(Some(network::STALL_GRACE))
         .build()
         .context("building the GitHub client")
 }
@@ -144,41 +158,29 @@ async fn send(client: &Octocrab, method: Method, uri: &str, body: Option<(&[u8],
             }
         }
         .context("building a request")?;
-        let wait = match client.execute(request).await {
-            Ok(response) => {
-                let header = |name: &str| {
-                    response
-                        .headers()
-                        .get(name)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned)
-                };
+        let sent = body.map_or(0, |(bytes, _)| bytes.len() as u64);
+        let wait = match exchange(client, request, sent, MAX_ANSWER).await {
+            Ok((head, body)) => {
+                let header = |name: &str| head.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
                 let reply = Reply {
-                    status: response.status().as_u16(),
+                    status: head.status.as_u16(),
                     retry_after: header("retry-after"),
                     remaining: header("x-ratelimit-remaining"),
                     reset: header("x-ratelimit-reset"),
                 };
-                let body = response.into_body().collect().await;
-                match (retry::classify(&reply, attempt, now()), body) {
-                    (Verdict::Done, Ok(body)) => {
+                match retry::classify(&reply, attempt, now()) {
+                    Verdict::Done => {
                         return Ok(Response {
                             status: reply.status,
-                            body: body.to_bytes().to_vec(),
+                            body,
                         });
                     }
-                    (Verdict::Fail(_), Ok(body)) if reply.status == 422 => {
-                        return Ok(Response {
-                            status: 422,
-                            body: body.to_bytes().to_vec(),
-                        });
-                    }
-                    (Verdict::Fail(advice), _) => bail!("{method} {}: {advice}", path_of(uri)),
-                    (Verdict::Retry(wait), _) => (wait, format!("HTTP {}", reply.status)),
-                    (Verdict::Done, Err(err)) => (retry::backoff(attempt), format!("reading the answer: {err}")),
+                    Verdict::Fail(_) if reply.status == 422 => return Ok(Response { status: 422, body }),
+                    Verdict::Fail(advice) => bail!("{method} {}: {advice}", path_of(uri)),
+                    Verdict::Retry(wait) => (wait, format!("HTTP {}", reply.status)),
                 }
             }
-            Err(err) => (retry::backoff(attempt), format!("{err}")),
+            Err(err) => (retry::backoff(attempt), format!("{err:#}")),
         };
         if attempt >= MAX_TRIES {
             bail!(
@@ -196,6 +198,34 @@ async fn send(client: &Octocrab, method: Method, uri: &str, body: Option<(&[u8],
         tokio::time::sleep(wait.0).await;
         attempt += 1;
     }
+}
+
+/// The largest API answer read (a page of a list is a few hundred kilobytes).
+const MAX_ANSWER: usize = 16 << 20;
+
+/// Sends `request` and reads its answer, at most `limit` bytes, within [`network::transfer`] of
+/// `moved` bytes (the request's body, or the answer expected): a server that accepts and stalls, or
+/// drips its headers or body, fails instead of holding the upload (octocrab's own timeouts are
+/// per read and write, which a byte a second never trips).
+async fn exchange(
+    client: &Octocrab,
+    request: Request<Vec<u8>>,
+    moved: u64,
+    limit: usize,
+) -> anyhow::Result<(http::response::Parts, Vec<u8>)> {
+    let bound = network::transfer(moved);
+    let answer = async {
+        let response = client.execute(request).await?;
+        let (head, body) = response.into_parts();
+        let body = http_body_util::Limited::new(body, limit)
+            .collect()
+            .await
+            .map_err(|err| anyhow!("reading the answer: {err}"))?;
+        anyhow::Ok((head, body.to_bytes().to_vec()))
+    };
+    tokio::time::timeout(bound, answer)
+        .await
+        .unwrap_or_else(|_| Err(anyhow!("no complete answer within {}s", bound.as_secs())))
 }
 
 /// A URL without its query, for messages.
@@ -275,16 +305,12 @@ async fn same(client: &Octocrab, old: &Value, asset: &Asset) -> anyhow::Result<b
         .header("accept", "application/octet-stream")
         .body(Vec::new())
         .context("building a request")?;
-    let response = client
-        .execute(request)
+    // One byte more than the asset: a longer answer is another file.
+    let size = asset.bytes.len();
+    let (_, bytes) = exchange(client, request, size as u64, size + 1)
         .await
         .context("downloading an asset to compare")?;
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .context("downloading an asset to compare")?;
-    Ok(record::hex(&Sha256::digest(bytes.to_bytes())) == asset.sha256)
+    Ok(record::hex(&Sha256::digest(bytes)) == asset.sha256)
 }
 
 async fn delete(client: &Octocrab, release: &Release, old: &Value) -> anyhow::Result<()> {

@@ -49,6 +49,8 @@ pub struct Uploads {
     pub s3: Vec<s3::Destination>,
     /// `--s3-path-style`.
     pub s3_path_style: bool,
+    /// `--upload-timeout`: the most one upload (a release, or a run's S3 objects) may take.
+    pub timeout: std::time::Duration,
 }
 
 /// What `--upload` accepts.
@@ -67,12 +69,15 @@ pub struct Options<'a> {
     pub s3_keys: S3Keys,
     /// `--s3-path-style`.
     pub s3_path_style: bool,
+    /// `--upload-timeout`, in seconds.
+    pub timeout_secs: u64,
 }
 
 /// Each `--upload` destination, checked (a usage error names the one that is not).
 pub fn resolve(targets: &Sourced<Vec<String>>, options: &Options<'_>, env: &EnvVars) -> Result<Uploads> {
     let mut uploads = Uploads {
         s3_path_style: options.s3_path_style,
+        timeout: std::time::Duration::from_secs(options.timeout_secs),
         ..Uploads::default()
     };
     for target in &targets.value {
@@ -100,6 +105,44 @@ pub fn resolve(targets: &Sourced<Vec<String>>, options: &Options<'_>, env: &EnvV
     Ok(uploads)
 }
 
+/// Which upload a setting serves, for [`without_effect`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Serves {
+    /// `--upload github-release`.
+    Release,
+    /// `--upload s3://...`.
+    S3,
+    /// Any upload.
+    Any,
+}
+
+/// A warning for each upload setting that was set (not defaulted) but serves no upload of this
+/// run: `--s3-keys stable` without an `s3://` upload would otherwise be silently ignored.
+/// `settings` are (flag name, where it was set, which upload it serves).
+pub fn without_effect(uploads: &Uploads, settings: &[(&str, &Source, Serves)]) -> Vec<String> {
+    let has = |serves: Serves| match serves {
+        Serves::Release => uploads.release.is_some(),
+        Serves::S3 => !uploads.s3.is_empty(),
+        Serves::Any => uploads.release.is_some() || !uploads.s3.is_empty(),
+    };
+    let needs = |serves: Serves| match serves {
+        Serves::Release => "--upload github-release",
+        Serves::S3 => "an --upload s3://BUCKET",
+        Serves::Any => "an --upload",
+    };
+    settings
+        .iter()
+        .filter(|(_, source, serves)| **source != Source::Default && !has(*serves))
+        .map(|(name, source, serves)| {
+            format!(
+                "{} has no effect in this run: it applies to {}, and this run has none",
+                crate::config::resolve::input_name(name, source),
+                needs(*serves)
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +154,7 @@ mod tests {
             prerelease: false,
             s3_keys: S3Keys::Content,
             s3_path_style: false,
+            timeout_secs: 1800,
         }
     }
 
@@ -144,6 +188,32 @@ mod tests {
     }
 
     #[test]
+    fn upload_settings_without_their_upload_are_warned_about() {
+        let flag = Source::Flag("--s3-keys".into());
+        let none = Uploads::default();
+        let warnings = without_effect(
+            &none,
+            &[
+                ("s3-keys", &flag, Serves::S3),
+                ("draft", &Source::Default, Serves::Release),
+                (
+                    "upload-timeout",
+                    &Source::Env("LAMBDA_BUILD_UPLOAD_TIMEOUT".into()),
+                    Serves::Any,
+                ),
+            ],
+        );
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].contains("--s3-keys has no effect in this run: it applies to an --upload s3://BUCKET"),
+            "{warnings:?}"
+        );
+        assert!(warnings[1].contains("env LAMBDA_BUILD_UPLOAD_TIMEOUT"), "{warnings:?}");
+        let s3 = resolve(&targets(&["s3://bucket-a"]), &options(), &EnvVars::default()).unwrap();
+        assert!(without_effect(&s3, &[("s3-keys", &flag, Serves::S3)]).is_empty());
+    }
+
+    #[test]
     fn anything_else_is_a_usage_error_naming_the_variable() {
         let err = resolve(&targets(&["s3"]), &options(), &EnvVars::default()).unwrap_err();
         let text = err.to_string();
@@ -157,7 +227,10 @@ mod tests {
         );
         assert_eq!(
             resolve(&targets(&[]), &options(), &EnvVars::default()).unwrap(),
-            Uploads::default()
+            Uploads {
+                timeout: std::time::Duration::from_secs(1800),
+                ..Uploads::default()
+            }
         );
     }
 }

@@ -99,3 +99,97 @@ impl Silent {
         }
     }
 }
+
+/// How a [`Faulty`] server misbehaves on a path it has no answer for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Misbehaviour {
+    /// Sends its response headers one byte at a time, a byte every 200 ms.
+    DripHeaders,
+    /// Sends headers (a body up to the end of the connection) and 10 bytes, then nothing more.
+    StallMidBody,
+    /// Sends headers, then a body of 600 bytes, a byte every 200 ms.
+    DripBody,
+}
+
+/// A server that answers the paths it is given and misbehaves on every other one; each
+/// connection ends when the client hangs up, the server is dropped, or after two minutes.
+pub struct Faulty {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    pub url: String,
+}
+
+impl Faulty {
+    pub fn start(routes: BTreeMap<String, Vec<u8>>, how: Misbehaviour) -> Self {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let routes = Arc::new(routes);
+        let flag = Arc::clone(&stop);
+        listener.set_nonblocking(true).unwrap();
+        std::thread::spawn(move || {
+            let began = std::time::Instant::now();
+            while !flag.load(Ordering::Relaxed) && began.elapsed() < std::time::Duration::from_secs(120) {
+                let Ok((stream, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                    continue;
+                };
+                let (routes, flag) = (Arc::clone(&routes), Arc::clone(&flag));
+                std::thread::spawn(move || {
+                    let _ = stream.set_nonblocking(false);
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut first = String::new();
+                    let _ = reader.read_line(&mut first);
+                    let path = first.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                        line.clear();
+                    }
+                    let mut stream = stream;
+                    if let Some(body) = routes.get(&path) {
+                        let head = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(body));
+                        return;
+                    }
+                    // No length: the body runs until the connection closes, so no client can refuse it
+                    // as too large up front.
+                    let head = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
+                    let drip = |stream: &mut std::net::TcpStream, bytes: &[u8]| {
+                        for byte in bytes {
+                            if flag.load(Ordering::Relaxed) || stream.write_all(&[*byte]).is_err() {
+                                return false;
+                            }
+                            std::thread::sleep(std::time::Duration::from_millis(200));
+                        }
+                        true
+                    };
+                    let held = match how {
+                        Misbehaviour::DripHeaders => drip(&mut stream, head),
+                        Misbehaviour::StallMidBody => stream
+                            .write_all(head)
+                            .and_then(|_| stream.write_all(&[b'x'; 10]))
+                            .is_ok(),
+                        Misbehaviour::DripBody => stream.write_all(head).is_ok() && drip(&mut stream, &[b'x'; 600]),
+                    };
+                    // Hold the connection open (a stall) until the client or the test gives up.
+                    let began = std::time::Instant::now();
+                    while held && !flag.load(Ordering::Relaxed) && began.elapsed() < std::time::Duration::from_secs(120)
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                });
+            }
+        });
+        Faulty { stop, url }
+    }
+}
+
+impl Drop for Faulty {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}

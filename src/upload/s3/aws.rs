@@ -6,29 +6,27 @@
 //! credentials cache, which renews short-lived credentials (web identity, SSO) on its own when a
 //! long build outlasts them.
 
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
-use super::Destination;
+use super::credentials::{Checked, Process};
+use super::{Destination, preflight};
 use crate::cli::EnvVars;
 use crate::error::{Error, Result};
+use crate::network::{CONNECT, FIRST_BYTE, STALL_GRACE};
 
 /// Where credentials are looked for, in the order the SDK's default chain tries them.
 pub const CREDENTIAL_SOURCES: &str = "env AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN, as aws-actions/configure-aws-credentials exports them), the profile AWS_PROFILE names (else [default]) in ~/.aws/config and ~/.aws/credentials, web identity (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN), container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or AWS_CONTAINER_CREDENTIALS_FULL_URI) and instance metadata";
 
 /// Variables that name the S3 endpoint, highest precedence first (as the SDKs read them).
 const ENDPOINT_VARS: &[&str] = &["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"];
-
-/// Tries per request unless `AWS_MAX_ATTEMPTS` or `AWS_RETRY_MODE` is set (then the SDK's own
-/// reading of those and the profile applies): a CI upload rides out a longer `SlowDown` or 5xx
-/// burst than the SDKs' default of 3. Set here, it also overrides a profile's `max_attempts`.
-const DEFAULT_ATTEMPTS: u32 = 5;
 
 /// The AWS configuration of a run, from the check before compiling to the upload.
 pub struct Session {
@@ -40,6 +38,12 @@ pub struct Session {
     pub region: String,
     /// Path-style addressing (`endpoint/bucket/key`) instead of `bucket.endpoint/key`.
     pub path_style: bool,
+    /// The credentials, bounded and checked ([`Checked`]).
+    credentials: SharedCredentialsProvider,
+    /// `--upload-timeout`: the most the run's S3 upload may take, from its first request.
+    total: Duration,
+    /// When the first upload request was made.
+    began: OnceLock<Instant>,
 }
 
 /// An S3 endpoint from the environment or the AWS profile.
@@ -59,13 +63,26 @@ impl Session {
     /// a region and credentials are found (a usage error naming what is missing and where it was
     /// looked for, exit 2, when not), and the endpoint, if one is set, is a URL. `path_style`
     /// forces path-style addressing, which an endpoint on an IP address or localhost gets anyway.
-    pub fn start(destinations: &[Destination], path_style: bool, env: &EnvVars) -> Result<Session> {
+    pub fn start(destinations: &[Destination], path_style: bool, total: Duration, env: &EnvVars) -> Result<Session> {
         let first = destinations.first().map(|d| d.url.as_str()).unwrap_or("s3://");
-        let endpoint = endpoint(env)?;
+        preflight::variables(env)?;
+        let files = preflight::config_files(env);
+        preflight::files(&files)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|err| Error::Failed(anyhow::anyhow!("starting the HTTP runtime: {err}")))?;
+        let profiles = runtime.block_on(preflight::profiles(env, &files))?;
+        preflight::web_identity(env, &profiles)?;
+        let endpoint = match endpoint(env)? {
+            Some(endpoint) => Some(endpoint),
+            None if ignore_configured_endpoints(env) => None,
+            None => match profiles.get("endpoint_url") {
+                Some(url) => Some(checked(url, profiles.source_of("endpoint_url"))?),
+                None => None,
+            },
+        };
+        let limits = crate::process::Limits::of(env);
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
             .build_https();
@@ -73,19 +90,25 @@ impl Session {
             .http_client(http)
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    // From sending a request to the start of its answer: room for a 250 MB
-                    // zip over a slow uplink, yet no upload waits forever on a silent server.
-                    .read_timeout(Duration::from_secs(900))
+                    .connect_timeout(CONNECT)
+                    // From sending a request to the end of its answer's headers; a PutObject
+                    // gets more, for its body (see `publish`).
+                    .read_timeout(FIRST_BYTE)
                     .build(),
-            );
-        if env.get("AWS_MAX_ATTEMPTS").is_none() && env.get("AWS_RETRY_MODE").is_none() {
-            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(DEFAULT_ATTEMPTS));
+            )
+            .stalled_stream_protection(
+                StalledStreamProtectionConfig::enabled()
+                    .grace_period(STALL_GRACE)
+                    .build(),
+            )
+            .retry_config(preflight::retry_config(env, &profiles)?);
+        if let Some(process) = Process::of(env, &profiles, limits.probe) {
+            loader = loader.credentials_provider(process);
         }
         let config = runtime.block_on(loader.load());
-        // Without an endpoint variable, the profile's `endpoint_url` (which the SDK uses too).
+        // The profile's `endpoint_url` as the SDK found it (a `[services]` section), checked.
         let endpoint = match (endpoint, config.endpoint_url()) {
-            (None, Some(url)) => Some(checked(url.trim(), PROFILE_ENDPOINT.to_owned())?),
+            (None, Some(url)) if !ignore_configured_endpoints(env) => Some(checked(url, PROFILE_ENDPOINT.to_owned())?),
             (endpoint, _) => endpoint,
         };
         let region = match config.region() {
@@ -96,7 +119,7 @@ impl Session {
                 )));
             }
         };
-        if region.is_empty() || !region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        if !preflight::region(&region) {
             return Err(Error::usage(format!(
                 "invalid AWS region {region:?} for --upload {first} (from env AWS_REGION, AWS_DEFAULT_REGION or the profile); accepted: a region name such as us-east-1"
             )));
@@ -104,7 +127,13 @@ impl Session {
         let provider = config
             .credentials_provider()
             .ok_or_else(|| Error::Failed(anyhow::anyhow!("the AWS configuration has no credentials provider")))?;
-        if let Err(err) = runtime.block_on(provider.provide_credentials()) {
+        // Room for a credential_process (bounded by itself) or an SSO or STS exchange.
+        let lookup = limits.probe.time().saturating_mul(2);
+        let credentials = SharedCredentialsProvider::new(Checked {
+            inner: provider,
+            limit: lookup,
+        });
+        if let Err(err) = runtime.block_on(credentials.provide_credentials()) {
             return Err(credentials_error(first, &err));
         }
         let path_style = path_style || endpoint.as_ref().is_some_and(|e| local_host(&e.url));
@@ -114,20 +143,35 @@ impl Session {
             endpoint,
             region,
             path_style,
+            credentials,
+            total,
+            began: OnceLock::new(),
         })
     }
 
     /// An S3 client.
     pub fn client(&self) -> aws_sdk_s3::Client {
         let config = aws_sdk_s3::config::Builder::from(&self.config)
+            .credentials_provider(self.credentials.clone())
             .force_path_style(self.path_style)
             .build();
         aws_sdk_s3::Client::from_conf(config)
     }
 
-    /// Runs `future` to completion on the session's runtime.
-    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
-        self.runtime.block_on(future)
+    /// Runs `upload` on the session's runtime within what is left of `--upload-timeout`, which
+    /// counts from the first call.
+    pub fn within_total<T>(&self, upload: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+        let began = *self.began.get_or_init(Instant::now);
+        let left = self.total.saturating_sub(began.elapsed());
+        let total = self.total.as_secs();
+        self.runtime.block_on(async {
+            tokio::time::timeout(left, upload).await.unwrap_or_else(|_| {
+                Err(anyhow::anyhow!(
+                    "the upload to S3 ({}) did not finish within {total}s (--upload-timeout, counted from its first request); requests in flight were abandoned",
+                    self.describe()
+                ))
+            })
+        })
     }
 
     /// Where requests go, for messages: the endpoint, else AWS's S3 in the region.
@@ -163,35 +207,66 @@ fn credentials_error(url: &str, err: &CredentialsError) -> Error {
 
 /// The S3 endpoint the environment names, checked: an http(s) URL with a host.
 fn endpoint(env: &EnvVars) -> Result<Option<Endpoint>> {
-    if env
-        .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
-    {
+    if ignore_configured_endpoints(env) {
         return Ok(None);
     }
-    let Some((var, url)) = ENDPOINT_VARS
-        .iter()
-        .find_map(|var| env.get(var).map(|url| (*var, url.trim())))
-    else {
+    let Some((var, url)) = ENDPOINT_VARS.iter().find_map(|var| env.get(var).map(|url| (*var, url))) else {
         return Ok(None);
     };
     checked(url, format!("env {var}")).map(Some)
 }
 
-/// An endpoint URL, checked: http(s) with a host (`from` names where it was set).
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`: the SDK then uses AWS's own endpoints.
+fn ignore_configured_endpoints(env: &EnvVars) -> bool {
+    env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// An endpoint URL, checked as the SDK will use it (`from` names where it was set): http(s),
+/// a host, a port from 1 to 65535 if any, no user, path, query or fragment, and nothing around
+/// it (a trailing newline from a secret store reached the SDK before).
 fn checked(url: &str, from: String) -> Result<Endpoint> {
-    let valid = url.parse::<http::Uri>().is_ok_and(|uri| {
-        matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some_and(|h| !h.is_empty())
-    });
-    if !valid {
+    if let Err(why) = endpoint_problem(url) {
         return Err(Error::usage(format!(
-            "invalid S3 endpoint {url:?} from {from}; accepted: an http(s) URL such as https://s3.example.com or http://127.0.0.1:9000"
+            "invalid S3 endpoint {url:?} from {from}: {why}; accepted: an http(s) URL of a host and an optional port, such as https://s3.example.com or http://127.0.0.1:9000"
         )));
     }
     Ok(Endpoint {
         url: url.to_owned(),
         from,
     })
+}
+
+/// What is wrong with an endpoint URL, if anything.
+fn endpoint_problem(url: &str) -> std::result::Result<(), &'static str> {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it holds whitespace or a control character");
+    }
+    let uri = url.parse::<http::Uri>().map_err(|_| "it is not a URL")?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err("its scheme is not http or https");
+    }
+    let authority = uri.authority().ok_or("it has no host")?;
+    if authority.host().is_empty() {
+        return Err("it has no host");
+    }
+    if authority.as_str().contains('@') {
+        return Err("it names a user (credentials come from the AWS sources, not the URL)");
+    }
+    let after_host = match authority.as_str().strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or("", |(_, rest)| rest),
+        None => authority.as_str(),
+    };
+    if after_host.contains(':') && authority.port_u16().is_none_or(|p| p == 0) {
+        return Err("its port is not a number from 1 to 65535");
+    }
+    if !matches!(uri.path(), "" | "/") || url.contains('#') {
+        return Err("it has a path or fragment (the bucket and key are added to the host)");
+    }
+    if uri.query().is_some() {
+        return Err("it has a query");
+    }
+    Ok(())
 }
 
 /// Whether an endpoint's host is an IP address or localhost, where bucket names cannot be
@@ -252,9 +327,41 @@ mod tests {
         let bad = endpoint(&env(&[("AWS_ENDPOINT_URL_S3", "127.0.0.1:9000")])).unwrap_err();
         assert!(
             bad.to_string()
-                .contains("from env AWS_ENDPOINT_URL_S3; accepted: an http(s) URL"),
+                .contains("from env AWS_ENDPOINT_URL_S3: its scheme is not http or https; accepted: an http(s) URL"),
             "{bad}"
         );
+    }
+
+    #[test]
+    fn endpoints_are_refused_for_what_the_sdk_would_choke_on() {
+        for (url, why) in [
+            ("http://127.0.0.1:99999", "its port is not a number from 1 to 65535"),
+            ("http://127.0.0.1:0", "its port"),
+            ("http://127.0.0.1:x", "its port"),
+            ("https://s3.example.com/base?x=1", "path"),
+            ("https://s3.example.com?x=1", "query"),
+            ("https://s3.example.com\n", "whitespace"),
+            (" https://s3.example.com", "whitespace"),
+            ("not a url", "whitespace"),
+            ("ftp://s3.example.com", "scheme"),
+            ("https://user:pw@s3.example.com", "names a user"),
+            ("https://s3.example.com/#x", "fragment"),
+        ] {
+            let err = checked(url, "env AWS_ENDPOINT_URL_S3".into()).unwrap_err().to_string();
+            assert!(
+                err.contains(why) && err.contains("from env AWS_ENDPOINT_URL_S3"),
+                "{url:?}: {err}"
+            );
+        }
+        for url in [
+            "https://s3.example.com",
+            "http://127.0.0.1:9000/",
+            "http://[::1]:9000",
+            "http://[::1]",
+            "https://s3.example.com:443",
+        ] {
+            assert!(checked(url, String::new()).is_ok(), "{url}");
+        }
     }
 
     #[test]

@@ -18,6 +18,8 @@
 //! `SHA256SUMS` lists keys relative to PREFIX, so `sha256sum -c` works in a copy of the prefix.
 
 pub mod aws;
+pub mod credentials;
+pub mod preflight;
 pub mod publish;
 
 use crate::config::S3Keys;
@@ -46,7 +48,7 @@ pub struct Destination {
 }
 
 /// What an `s3://` upload accepts, for messages.
-pub const ACCEPTED_URL: &str = "s3://BUCKET or s3://BUCKET/PREFIX, the bucket 3-63 lowercase letters, digits, '.' and '-' (starting and ending with a letter or digit), the prefix '/'-separated parts without control characters, '.' or '..' parts, or empty parts";
+pub const ACCEPTED_URL: &str = "s3://BUCKET or s3://BUCKET/PREFIX, the bucket as S3 names buckets (3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit, not an IP address, no xn--, sthree- or amzn-s3-demo- prefix, no -s3alias, --ol-s3, .mrap or --table-s3 suffix), the prefix '/'-separated parts without control characters, '.' or '..' parts, or empty parts";
 
 impl Destination {
     /// Parses `s3://BUCKET[/PREFIX]` (`name` and `source` name the input in errors).
@@ -113,8 +115,10 @@ pub fn after_scheme(text: &str) -> Option<&str> {
         .map(|_| &text[5..])
 }
 
-/// An S3 general purpose bucket name (directory buckets' `--x-s3` names included): 3-63
-/// lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit, no `..`.
+/// An S3 general purpose bucket name as S3's naming rules define it (directory buckets'
+/// `--x-s3` names included): 3-63 lowercase letters, digits, `.` and `-`, starting and ending
+/// with a letter or digit, no `..`, not shaped like an IPv4 address (`192.168.1.1`), and none
+/// of the prefixes and suffixes S3 reserves.
 pub fn valid_bucket(name: &str) -> bool {
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     (3..=63).contains(&name.len())
@@ -124,6 +128,11 @@ pub fn valid_bucket(name: &str) -> bool {
         && edge(name.chars().next())
         && edge(name.chars().last())
         && !name.contains("..")
+        && name.parse::<std::net::Ipv4Addr>().is_err()
+        && !["xn--", "sthree-", "amzn-s3-demo-"].iter().any(|p| name.starts_with(p))
+        && !["-s3alias", "--ol-s3", ".mrap", "--table-s3"]
+            .iter()
+            .any(|s| name.ends_with(s))
 }
 
 /// A key prefix: `/`-separated parts, none empty, `.` or `..`, no control characters.
@@ -147,6 +156,8 @@ mod tests {
         let d = parse("s3://my-artifacts/lambdas/prod/").unwrap();
         assert_eq!((d.bucket.as_str(), d.prefix.as_str()), ("my-artifacts", "lambdas/prod"));
         assert_eq!(d.key("a/b"), "lambdas/prod/a/b");
+        assert!(parse("s3://192.168.1.1.example").is_ok());
+        assert!(parse("s3://my-bucket--x-s3").is_ok());
         let root = parse("S3://my.bucket.01").unwrap();
         assert_eq!((root.bucket.as_str(), root.prefix.as_str()), ("my.bucket.01", ""));
         assert_eq!(root.key("SHA256SUMS"), "SHA256SUMS");
@@ -171,6 +182,12 @@ mod tests {
             "s3://bucket/./x",
             "s3://bucket/a\nb",
             "s3://bucket?x=1",
+            "s3://192.168.1.1",
+            "s3://xn--bucket",
+            "s3://sthree-bucket",
+            "s3://bucket-s3alias",
+            "s3://bucket--ol-s3",
+            "s3://bucket.mrap",
         ] {
             match parse(bad) {
                 Err(Error::Usage(message)) => {

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::Destination;
 use super::aws::{Session, causes, one_line};
+use crate::network;
 use crate::record::{self, Manifest, Record, S3Object};
 use crate::upload::{Action, assets};
 
@@ -220,7 +221,7 @@ pub fn records(
 fn put_all(session: &Session, objects: Vec<Object<'_>>, note: &(dyn Fn(&str) + Sync)) -> anyhow::Result<Vec<Placed>> {
     let client = session.client();
     let client = &client;
-    session.block_on(async {
+    session.within_total(async {
         let mut placed: Vec<(usize, Placed)> = futures_util::stream::iter(objects.into_iter().enumerate())
             .map(|(index, object)| async move {
                 let placed = put_one(client, object).await?;
@@ -273,6 +274,8 @@ async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Res
         .content_type(object.content_type())
         .checksum_sha256(&code_sha256)
         .body(ByteStream::from(bytes))
+        .customize()
+        .config_override(aws_sdk_s3::config::Builder::default().timeout_config(body_timeouts(object.length())))
         .send()
         .await
         .map_err(|err| failure(&err, "uploading", &object, &region))?;
@@ -287,6 +290,17 @@ async fn put_one(client: &aws_sdk_s3::Client, object: Object<'_>) -> anyhow::Res
     }
     let action = if existed { Action::Replaced } else { Action::Uploaded };
     Ok(object.placed(put.version_id(), action))
+}
+
+/// A PutObject's timeouts: the SDK's read timeout runs from the start of the request, body
+/// included, so it gets the body's [`network::transfer`] time. (The SDK's stalled-stream
+/// protection watches the body as it is handed to the connection, all at once for bytes in
+/// memory; this bounds the socket writes.)
+fn body_timeouts(length: u64) -> aws_sdk_s3::config::timeout::TimeoutConfig {
+    aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(network::CONNECT)
+        .read_timeout(network::transfer(length))
+        .build()
 }
 
 /// The HTTP status of a service's answer.
