@@ -39,6 +39,15 @@ apt_install() {
   quietly "apt-get install $*" $SUDO apt-get install -y -qq --no-install-recommends "$@"
 }
 
+# Debian's arm64 packages (the std below, the tests' libc) need the arm64 architecture; adding
+# it makes the package index stale.
+add_arm64_architecture() {
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $SUDO dpkg --add-architecture arm64
+    apt_updated=""
+  fi
+}
+
 # Whether rustup's default toolchain already has the arm64 standard library (GitHub runners
 # after `rustup target add`); then no Debian rustc is needed.
 rustup_has_arm64() {
@@ -59,10 +68,7 @@ setup_debian_rustc() {
   sysroot=$(/usr/bin/rustc --print sysroot)
   [ -d "$sysroot/lib/rustlib/aarch64-unknown-linux-gnu/lib" ] && return 0
   setup_log "installing Debian's arm64 Rust standard library (apt libstd-rust-web-dev:arm64): to compile for Graviton"
-  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-    $SUDO dpkg --add-architecture arm64
-    apt_updated=""
-  fi
+  add_arm64_architecture
   tmp=$(mktemp -d)
   if ! (cd "$tmp" && apt-get download -qq libstd-rust-web-dev:arm64 >/dev/null 2>&1); then
     [ -n "$apt_updated" ] || quietly "apt-get update" $SUDO apt-get update -qq

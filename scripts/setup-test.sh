@@ -29,10 +29,7 @@ need_apt=()
 command -v objdump >/dev/null || need_apt+=(binutils)
 command -v aarch64-linux-gnu-objdump >/dev/null || need_apt+=(binutils-aarch64-linux-gnu)
 if [ "${#need_apt[@]}" -gt 0 ]; then
-  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-    $SUDO dpkg --add-architecture arm64
-    apt_updated=""
-  fi
+  add_arm64_architecture
   setup_log "installing ${need_apt[*]} (apt): run and disassemble arm64 binaries in the tests"
   apt_install "${need_apt[@]}"
 fi
