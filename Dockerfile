@@ -1,11 +1,12 @@
 # lambda-build for any CI system:
 #   docker run --rm -v "$PWD:/src" -w /src -e LAMBDA_BUILD_ARM64=true IMAGE
-# Build stage: lambda-build itself, from this checkout, with the committed Cargo.lock.
+# Build stage: lambda-build itself, from this checkout, with the committed Cargo.lock, in the
+# profile for published binaries (Cargo.toml's `dist`: thin LTO, one codegen unit).
 FROM rust:1-slim-bookworm AS build
 WORKDIR /build
 COPY . .
-RUN cargo build --release --locked --bin lambda-build \
-    && install -m 0755 target/release/lambda-build /usr/local/bin/lambda-build
+RUN cargo build --profile dist --locked --bin lambda-build \
+    && install -m 0755 target/dist/lambda-build /usr/local/bin/lambda-build
 
 # Runtime: a Rust toolchain with both Lambda targets, Zig, and lambda-build as the entrypoint.
 FROM rust:1-slim-bookworm

@@ -4,13 +4,13 @@
 #
 #   bash bench/compare.sh [WORKSPACE]      (default: examples/)
 #
-# Needs what scripts/setup-ci-machine.sh installs (cargo-lambda, ziglang, an aarch64 std).
+# Needs what scripts/setup-test.sh installs (cargo-lambda in .tools/venv, ziglang, an aarch64 std).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 ws=$(cd "${1:-$repo/examples}" && pwd)
 out=${BENCH_DIR:-$repo/bench/results}
 rm -rf "$out" && mkdir -p "$out"
-export PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+export PATH="$PATH:$repo/.tools/venv/bin:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 # Debian's rustc has the aarch64 std on machines where rustup cannot add it.
 if [ -d /usr/lib/rustlib/aarch64-unknown-linux-gnu ]; then export RUSTC=/usr/bin/rustc; fi
 

@@ -6,7 +6,7 @@
 #
 #   bash bench/s3.sh
 #
-# Needs s3s-fs (scripts/setup-ci-machine.sh), the AWS CLI (installed into .tools/awscli) and the
+# Needs s3s-fs (scripts/setup-test.sh), the AWS CLI (installed into .tools/awscli) and the
 # examples' dev builds for x86_64 and arm64 (the test suite leaves them in target/test-examples).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +18,7 @@ if [ -d /usr/lib/rustlib/aarch64-unknown-linux-gnu ]; then export RUSTC=/usr/bin
 venv="$repo/.tools/awscli"
 [ -x "$venv/bin/aws" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q awscli; }
 aws() { "$venv/bin/aws" "$@"; }
-command -v s3s-fs >/dev/null || { echo "s3s-fs missing: run scripts/setup-ci-machine.sh" >&2; exit 1; }
+command -v s3s-fs >/dev/null || { echo "s3s-fs missing: run scripts/setup-test.sh" >&2; exit 1; }
 
 cargo build --release --locked --manifest-path "$repo/Cargo.toml" >/dev/null 2>&1
 lb="$repo/target/release/lambda-build"

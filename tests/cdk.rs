@@ -14,7 +14,7 @@ use entry_support::*;
 use lambda_build::config::Arch;
 use support::*;
 
-/// Where scripts/setup-ci-machine.sh installs cargo-lambda-cdk, aws-cdk-lib and constructs.
+/// Where scripts/setup-test.sh installs cargo-lambda-cdk, aws-cdk-lib and constructs.
 fn cdk_modules() -> PathBuf {
     repo().join(".tools/cdk/node_modules")
 }

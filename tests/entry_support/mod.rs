@@ -55,9 +55,14 @@ pub fn records_dir(target: &Path) -> PathBuf {
     dirs[0].clone()
 }
 
-/// A program pip installed, from Python's scripts folder, so it runs without a pyenv shim (a
-/// shim puts that folder, where pip's real `cargo-lambda` lives, first on the tool's PATH).
+/// A program pip installed, from the test tools' venv (`.tools/venv`, scripts/setup-test.sh)
+/// or else Python's scripts folder, so it runs without a pyenv shim (a shim puts that folder,
+/// where pip's real `cargo-lambda` lives, first on the tool's PATH).
 pub fn python_script(name: &str) -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv/bin").join(name);
+    if venv.is_file() {
+        return Some(venv);
+    }
     let out = Command::new("python3")
         .args(["-c", "import sysconfig; print(sysconfig.get_path('scripts'))"])
         .output()

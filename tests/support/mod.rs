@@ -70,9 +70,9 @@ pub fn have_tool(name: &str, found: bool) -> bool {
     if !found {
         assert!(
             !tools_required(),
-            "{name} is required (LAMBDA_BUILD_E2E=required) but missing; run scripts/setup-ci-machine.sh"
+            "{name} is required (LAMBDA_BUILD_E2E=required) but missing; run scripts/setup-test.sh (scripts/test.sh puts its tools on PATH)"
         );
-        eprintln!("skipping: {name} is not installed (run scripts/setup-ci-machine.sh)");
+        eprintln!("skipping: {name} is not installed (run scripts/setup-test.sh)");
     }
     found
 }
