@@ -38,7 +38,8 @@ struct Source {
 pub fn run(dirs: &[PathBuf], out: &Path, env: &EnvVars) -> Result<Manifest> {
     let cwd = std::env::current_dir().map_err(|e| Error::Failed(e.into()))?;
     let actions = ci::Actions::start(env, &cwd);
-    let manifest = merge(dirs, out)?;
+    let lock_timeout = crate::process::seconds(env, LOCK_TIMEOUT_VAR)?.unwrap_or(crate::config::values::DEFAULT_LOCK_TIMEOUT);
+    let manifest = merge(dirs, out, lock_timeout)?;
     crate::output::line(format_args!(
         "lambda-build: Merged: {} artifacts from {} lambda dirs into {}",
         manifest.artifacts.len(),
@@ -52,9 +53,13 @@ pub fn run(dirs: &[PathBuf], out: &Path, env: &EnvVars) -> Result<Manifest> {
     Ok(manifest)
 }
 
+/// The variable bounding the wait for `--out`'s lock (the build's `--lock-timeout`).
+const LOCK_TIMEOUT_VAR: &str = "LAMBDA_BUILD_LOCK_TIMEOUT";
+
 /// Merges the lambda dirs into `out` and returns the merged manifest. Everything is read and
-/// checked first; only then is anything written.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest> {
+/// checked first; only then is anything written (waiting up to `lock_timeout` seconds for
+/// another run writing to `out`).
+pub fn merge(dirs: &[PathBuf], out: &Path, lock_timeout: u64) -> Result<Manifest> {
     check_out(dirs, out)?;
     let mut merged: BTreeMap<String, Source> = BTreeMap::new();
     for dir in dirs {
@@ -67,12 +72,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest> {
     for path in merged.keys().chain(&records) {
         check_destination(out, path)?;
     }
-    let locked = lambda_dir::lock(out, || {
-        crate::output::line(format!(
-            "lambda-build: waiting for another run writing to {}",
-            out.display()
-        ))
-    })?;
+    let note = |line: &str| crate::output::line(format_args!("lambda-build: {line}"));
+    let wait = lambda_dir::Wait {
+        timeout: std::time::Duration::from_secs(lock_timeout),
+        setting: format!("{LOCK_TIMEOUT_VAR}={lock_timeout}"),
+        note: &note,
+    };
+    let locked = lambda_dir::lock(out, &wait)?;
     let mut staged = Vec::new();
     for source in merged.values() {
         let mode = if source.record.format == "binary" { 0o755 } else { 0o644 };

@@ -656,7 +656,7 @@ mod property {
             let out = root.join("o").join(DEEP).join("out");
             std::fs::create_dir_all(out.parent().unwrap()).unwrap();
             let before = tree(root);
-            let result = lambda_build::merge::merge(&dirs, &out);
+            let result = lambda_build::merge::merge(&dirs, &out, 60);
             let out_prefix = out.strip_prefix(root).unwrap().display().to_string();
             let outside: Vec<_> = tree(root)
                 .into_iter()

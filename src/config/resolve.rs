@@ -256,6 +256,14 @@ impl<'a> Resolver<'a> {
             toolchain_only: self.switch("toolchain-only", root)?,
             no_verify: self.switch("no-verify", root)?,
             shard,
+            lock_timeout: self
+                .parsed(
+                    "lock-timeout",
+                    root,
+                    values::parse_lock_timeout,
+                    values::ACCEPTED_LOCK_TIMEOUT,
+                )?
+                .or_default(values::DEFAULT_LOCK_TIMEOUT),
             smoke_timeout: self
                 .parsed(
                     "smoke-timeout",
