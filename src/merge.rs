@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::ci;
 use crate::cli::EnvVars;
 use crate::error::{Error, Result};
+use crate::files;
 use crate::lambda_dir::{self, Place};
 use crate::record::{self, CHECKSUMS, MANIFEST, Manifest, Record};
 
@@ -217,7 +218,7 @@ fn read_shard(dir: &Path) -> Result<Vec<Source>> {
     let refuse =
         |what: &str, rule: &str| Error::usage(format!("shard {}: {what}: {rule}; {ACCEPTED_SHARD}", dir.display()));
     let what = |index: usize, record: &Record| format!("{MANIFEST} artifact {} (path {:?})", index + 1, record.path);
-    let manifest = read_manifest(dir)?;
+    let (manifest, manifest_bytes) = read_manifest(dir)?;
     for (index, record) in manifest.artifacts.iter().enumerate() {
         rules::check_record(record).map_err(|rule| refuse(&what(index, record), &rule))?;
         if manifest.artifacts[..index].iter().any(|r| r.path == record.path) {
@@ -225,6 +226,16 @@ fn read_shard(dir: &Path) -> Result<Vec<Source>> {
         }
     }
     let mut sums = read_sums(dir)?;
+    // A shard that built nothing lists its manifest instead (see `record::checksums_of_records`).
+    if manifest.artifacts.is_empty()
+        && let Some(digest) = sums.remove(MANIFEST)
+        && digest != record::hex(&Sha256::digest(&manifest_bytes))
+    {
+        return Err(refuse(
+            CHECKSUMS,
+            &format!("its {MANIFEST} line does not match {MANIFEST}: the shard is tampered or incomplete"),
+        ));
+    }
     let mut sources: Vec<Source> = Vec::new();
     for (index, record) in manifest.artifacts.into_iter().enumerate() {
         let what = what(index, &record);
@@ -262,8 +273,10 @@ fn read_shard(dir: &Path) -> Result<Vec<Source>> {
     Ok(sources)
 }
 
-/// The shard's `manifest.json`, which must be a lambda-build manifest of schema version 1.
-fn read_manifest(dir: &Path) -> Result<Manifest> {
+/// The shard's `manifest.json`, which must be a lambda-build manifest of schema version 1, and
+/// its bytes. A parse error says where, never what: a shard is untrusted and its text could be
+/// anything (a planted secret).
+fn read_manifest(dir: &Path) -> Result<(Manifest, Vec<u8>)> {
     let bytes = read::read_inside(dir, MANIFEST, MAX_RECORDS_FILE).map_err(|rule| {
         Error::usage(format!(
             "{} has no readable {MANIFEST} ({rule}); {ACCEPTED_SHARD}",
@@ -276,14 +289,14 @@ fn read_manifest(dir: &Path) -> Result<Manifest> {
             dir.join(MANIFEST).display()
         ))
     };
-    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| not_a_manifest(e.to_string()))?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| not_a_manifest(files::json_error(&e)))?;
     if manifest.tool.name != env!("CARGO_PKG_NAME") || manifest.version != 1 {
         return Err(not_a_manifest(format!(
-            "it was written by {:?} with schema version {}, not by lambda-build with version 1",
-            manifest.tool.name, manifest.version
+            "its tool is not lambda-build or its schema version ({}) is not 1",
+            manifest.version
         )));
     }
-    Ok(manifest)
+    Ok((manifest, bytes))
 }
 
 /// The shard's `SHA256SUMS`, by path: `<64 hex>  <path>` lines, each path once.

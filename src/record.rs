@@ -283,13 +283,26 @@ pub fn checksums_named(manifest: &Manifest, name: impl Fn(&Record) -> String) ->
 /// `SHA256SUMS` and `manifest.json`, staged where `records` says to be committed after the
 /// artifacts they describe.
 pub fn stage(records: &Records, manifest: &Manifest) -> anyhow::Result<Vec<Staged>> {
+    let (manifest_file, json) = stage_manifest(records, manifest)?;
     let checksums = lambda_dir::stage(
         &records.base,
         &records.relative(CHECKSUMS),
-        checksums(manifest).as_bytes(),
+        checksums_of_records(manifest, &json).as_bytes(),
         0o644,
     )?;
-    Ok(vec![checksums, stage_manifest(records, manifest)?.0])
+    Ok(vec![checksums, manifest_file])
+}
+
+/// `SHA256SUMS` for a lambda dir whose manifest is `json`: [`checksums`], or, for a run that
+/// built nothing (an empty shard, a merge of empty shards), the line of `manifest.json` itself.
+/// `sha256sum -c` refuses a file without a line ("no properly formatted checksum lines found"),
+/// and records must always verify; the manifest is the one file such a run vouches for.
+pub fn checksums_of_records(manifest: &Manifest, json: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    match manifest.artifacts.is_empty() {
+        true => format!("{}  {MANIFEST}\n", hex(&Sha256::digest(json))),
+        false => checksums(manifest),
+    }
 }
 
 /// `manifest.json` alone, staged where `records` says, and its bytes: after an upload it records
@@ -453,7 +466,7 @@ enum Existing {
 }
 
 /// What is at `dir/relative`: nothing, or a regular file behind real folders; anything else in
-/// the way is a usage error.
+/// the way, or an attribute that forbids replacing it ([`lambda_dir::changeable`]), is a usage error.
 fn existing(dir: &Path, relative: &str) -> Result<Existing> {
     let in_the_way = |path: &Path, meta: &std::fs::Metadata, wanted: &str| {
         Error::usage(format!(
@@ -462,6 +475,9 @@ fn existing(dir: &Path, relative: &str) -> Result<Existing> {
             files::kind_of(&meta.file_type()),
         ))
     };
+    if let Err(why) = lambda_dir::changeable(dir, relative) {
+        return Err(Error::usage(why));
+    }
     match lambda_dir::place(dir, relative) {
         Ok(Place::Missing(_)) => Ok(Existing::Nothing),
         Ok(Place::Found(meta)) if meta.is_file() => Ok(Existing::File),

@@ -4,6 +4,7 @@
 //! may set for itself ([`PackageSettings`]) are resolved per package, so one package's metadata
 //! never leaks into another's binaries (cargo-lambda issue #931).
 
+pub mod env_file;
 pub mod file;
 pub mod keys;
 pub mod profiles;
