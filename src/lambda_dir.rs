@@ -262,7 +262,7 @@ fn attributes(path: &Path) -> Option<libc::c_int> {
         .ok()?;
     let mut flags: libc::c_int = 0;
     // SAFETY: the fd is open for the call; FS_IOC_GETFLAGS writes one int into `flags`.
-    let rc = unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(&file), GET_FLAGS as _, &mut flags) };
+    let rc = unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(&file), GET_FLAGS as _, &mut flags as *mut libc::c_int) };
     (rc == 0).then_some(flags)
 }
 
@@ -327,6 +327,12 @@ fn real_folders(dir: &Path, relative: &str) -> anyhow::Result<PathBuf> {
         }
     }
     Ok(folder)
+}
+
+/// Creates the folder `relative` (`/`-separated) below `dir` as real folders only, as [`stage`]
+/// does for a file's folders, and returns it.
+pub fn folders(dir: &Path, relative: &str) -> anyhow::Result<PathBuf> {
+    real_folders(dir, &format!("{relative}/file"))
 }
 
 /// `relative` as a path when it is plain: not empty, only normal components.

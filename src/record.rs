@@ -234,11 +234,12 @@ impl Records {
         self.dir.join(CHECKSUMS)
     }
 
-    /// A record's path relative to [`Records::base`].
-    fn relative(&self, name: &str) -> String {
+    /// The records folder, created below [`Records::base`] as real folders if needed: the
+    /// records are staged and committed in it (its own journal, see [`lambda_dir::transaction`]).
+    fn folder(&self) -> anyhow::Result<PathBuf> {
         match &self.below {
-            Some(below) => format!("{below}/{name}"),
-            None => name.to_owned(),
+            Some(below) => lambda_dir::folders(&self.base, below),
+            None => Ok(self.base.clone()),
         }
     }
 }
@@ -285,8 +286,8 @@ pub fn checksums_named(manifest: &Manifest, name: impl Fn(&Record) -> String) ->
 pub fn stage(records: &Records, manifest: &Manifest) -> anyhow::Result<Vec<Staged>> {
     let (manifest_file, json) = stage_manifest(records, manifest)?;
     let checksums = lambda_dir::stage(
-        &records.base,
-        &records.relative(CHECKSUMS),
+        &records.folder()?,
+        CHECKSUMS,
         checksums_of_records(manifest, &json).as_bytes(),
         0o644,
     )?;
@@ -309,7 +310,7 @@ pub fn checksums_of_records(manifest: &Manifest, json: &[u8]) -> String {
 /// where each artifact was stored (`SHA256SUMS` does not change).
 pub fn stage_manifest(records: &Records, manifest: &Manifest) -> anyhow::Result<(Staged, Vec<u8>)> {
     let json = serde_json::to_string_pretty(manifest).context("serializing the manifest")? + "\n";
-    let staged = lambda_dir::stage(&records.base, &records.relative(MANIFEST), json.as_bytes(), 0o644)?;
+    let staged = lambda_dir::stage(&records.folder()?, MANIFEST, json.as_bytes(), 0o644)?;
     Ok((staged, json.into_bytes()))
 }
 

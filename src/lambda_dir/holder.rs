@@ -113,7 +113,10 @@ fn pid_in(locks: &str, dev: u64, ino: u64) -> Option<u32> {
         if fields.first() == Some(&"->") || fields.first() != Some(&"FLOCK") {
             return None;
         }
-        (fields.get(4)? == &wanted).then(|| fields.get(3)?.parse().ok())?
+        if *fields.get(4)? != wanted.as_str() {
+            return None;
+        }
+        fields.get(3)?.parse().ok()
     })
 }
 
