@@ -365,7 +365,7 @@ fn runs_interrupted_at_twenty_points_leave_old_or_new_records_and_nothing_staged
     let whole = started.elapsed();
     for point in 0..20u32 {
         let signal = ["TERM", "INT", "TERM", "KILL"][point as usize % 4];
-        let mut child = build(2 + point as usize)
+        let child = build(2 + point as usize)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
