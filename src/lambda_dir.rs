@@ -262,7 +262,13 @@ fn attributes(path: &Path) -> Option<libc::c_int> {
         .ok()?;
     let mut flags: libc::c_int = 0;
     // SAFETY: the fd is open for the call; FS_IOC_GETFLAGS writes one int into `flags`.
-    let rc = unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(&file), GET_FLAGS as _, &mut flags as *mut libc::c_int) };
+    let rc = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&file),
+            GET_FLAGS as _,
+            &mut flags as *mut libc::c_int,
+        )
+    };
     (rc == 0).then_some(flags)
 }
 
@@ -463,7 +469,11 @@ mod tests {
         assert_eq!(fs::read(dir.path().join("a/bootstrap.zip")).unwrap(), b"old a");
         assert_eq!(fs::read(dir.path().join("b/bootstrap.zip")).unwrap(), b"old b");
         recover(dir.path()).unwrap();
-        assert_eq!(fs::read_dir(&b).unwrap().count(), 1, "strays are cleaned up once allowed");
+        assert_eq!(
+            fs::read_dir(&b).unwrap().count(),
+            1,
+            "strays are cleaned up once allowed"
+        );
     }
 
     #[test]

@@ -39,7 +39,8 @@ struct Source {
 pub fn run(dirs: &[PathBuf], out: &Path, env: &EnvVars) -> Result<Manifest> {
     let cwd = std::env::current_dir().map_err(|e| Error::Failed(e.into()))?;
     let actions = ci::Actions::start(env, &cwd);
-    let lock_timeout = crate::process::seconds(env, LOCK_TIMEOUT_VAR)?.unwrap_or(crate::config::values::DEFAULT_LOCK_TIMEOUT);
+    let lock_timeout =
+        crate::process::seconds(env, LOCK_TIMEOUT_VAR)?.unwrap_or(crate::config::values::DEFAULT_LOCK_TIMEOUT);
     let manifest = merge(dirs, out, lock_timeout)?;
     crate::output::line(format_args!(
         "lambda-build: Merged: {} artifacts from {} lambda dirs into {}",

@@ -410,7 +410,13 @@ fn metadata_values_of_the_wrong_type_are_refused() {
 const SECRET: &str = "s3cr3t-d0-not-print-7731";
 
 fn mkfifo(path: &Path) {
-    assert!(std::process::Command::new("mkfifo").arg(path).status().unwrap().success());
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success()
+    );
 }
 
 /// Runs with the secret in the environment, at default and high verbosity, inside and outside
@@ -429,7 +435,11 @@ fn refused_quietly(dir: &Path, args: &[&str], needles: &[&str]) {
             assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
             assert_not_shown(&run, SECRET);
             assert!(!run.stderr.contains("JOB_TOKEN"), "{}", run.stderr);
-            let error = run.stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_default();
+            let error = run
+                .stderr
+                .lines()
+                .find(|l| l.starts_with("error: "))
+                .unwrap_or_default();
             for needle in needles {
                 assert!(error.contains(needle), "{args:?}: {error:?} lacks {needle:?}");
             }
@@ -443,29 +453,61 @@ fn an_env_file_symlinked_to_the_environment_never_prints_it() {
     let ws = workspace();
     std::os::unix::fs::symlink("/proc/self/environ", ws.path().join("envlink")).unwrap();
     // Named by the repository: a symlink out of the workspace is refused, as for includes.
-    append(ws.path(), "Cargo.toml", "[workspace.metadata.lambda.build]\nenv_file = \"envlink\"");
-    refused_quietly(ws.path(), &[], &["env file", "envlink", "outside the workspace", "accepted:"]);
+    append(
+        ws.path(),
+        "Cargo.toml",
+        "[workspace.metadata.lambda.build]\nenv_file = \"envlink\"",
+    );
+    refused_quietly(
+        ws.path(),
+        &[],
+        &["env file", "envlink", "outside the workspace", "accepted:"],
+    );
     // Named on the command line: read, and its bad line named by number only.
     let ws = workspace();
     std::os::unix::fs::symlink("/proc/self/environ", ws.path().join("envlink")).unwrap();
-    refused_quietly(ws.path(), &["--env-file", "envlink"], &["env file", "envlink", "(from flag --env-file)", "line 1"]);
+    refused_quietly(
+        ws.path(),
+        &["--env-file", "envlink"],
+        &["env file", "envlink", "(from flag --env-file)", "line 1"],
+    );
 }
 
 #[test]
 fn env_files_and_env_vars_cargo_could_not_start_with_are_refused_before_compiling() {
     let ws = workspace();
     std::fs::write(ws.path().join("nul.env"), format!("A=1\nTOKEN={SECRET}\0x\n")).unwrap();
-    refused_quietly(ws.path(), &["--env-file", "nul.env"], &["nul.env", "NUL byte on line 2"]);
+    refused_quietly(
+        ws.path(),
+        &["--env-file", "nul.env"],
+        &["nul.env", "NUL byte on line 2"],
+    );
     let many: String = (0..250_000).map(|i| format!("V{i}=1\n")).collect();
     std::fs::write(ws.path().join("many.env"), many).unwrap();
-    refused_quietly(ws.path(), &["--env-file", "many.env"], &["many.env", "is larger than 1048576 bytes"]);
+    refused_quietly(
+        ws.path(),
+        &["--env-file", "many.env"],
+        &["many.env", "is larger than 1048576 bytes"],
+    );
     std::fs::write(ws.path().join("bad.env"), format!("A=1\n{SECRET} is not a pair\n")).unwrap();
-    refused_quietly(ws.path(), &["--env-file", "bad.env"], &["bad.env", "line 2 is not KEY=VALUE"]);
+    refused_quietly(
+        ws.path(),
+        &["--env-file", "bad.env"],
+        &["bad.env", "line 2 is not KEY=VALUE"],
+    );
     let fifo = ws.path().join("fifo.env");
     mkfifo(&fifo);
-    refused_quietly(ws.path(), &["--env-file", "fifo.env"], &["fifo.env", "is a FIFO, not a regular file"]);
+    refused_quietly(
+        ws.path(),
+        &["--env-file", "fifo.env"],
+        &["fifo.env", "is a FIFO, not a regular file"],
+    );
     std::fs::write(ws.path().join("CargoLambda.toml"), "[build]\nenv_var = { PATH = 5 }\n").unwrap();
-    refused_quietly(ws.path(), &[], &["env_var PATH", "CargoLambda.toml", "is a number, not a string"]);
+    refused_quietly(
+        ws.path(),
+        &[],
+        &["env_var PATH", "CargoLambda.toml", "is a number, not a string"],
+    );
 }
 
 #[test]
@@ -485,25 +527,53 @@ fn a_global_file_that_is_a_folder_fifo_or_device_is_refused_by_what_it_is() {
     refused_quietly(ws.path(), &[], &["CargoLambda.toml", "is a FIFO"]);
     // Its text never appears in a parse error; the line does.
     let ws = workspace();
-    std::fs::write(ws.path().join("CargoLambda.toml"), format!("[build]\nrelease = true\ntoken = {SECRET}\n")).unwrap();
+    std::fs::write(
+        ws.path().join("CargoLambda.toml"),
+        format!("[build]\nrelease = true\ntoken = {SECRET}\n"),
+    )
+    .unwrap();
     refused_quietly(ws.path(), &[], &["CargoLambda.toml", "is not valid TOML at line 3"]);
     std::os::unix::fs::symlink("/proc/self/environ", ws.path().join("environ.toml")).unwrap();
-    refused_quietly(ws.path(), &["--global", "environ.toml"], &["environ.toml", "is not valid TOML"]);
+    refused_quietly(
+        ws.path(),
+        &["--global", "environ.toml"],
+        &["environ.toml", "is not valid TOML"],
+    );
 }
 
 #[test]
 fn a_smoke_event_that_is_a_fifo_a_device_or_too_large_is_refused_at_once() {
     let ws = workspace();
     mkfifo(&ws.path().join("event.json"));
-    refused_quietly(ws.path(), &["--smoke", "--smoke-event", "event.json"], &["smoke_event", "is a FIFO"]);
-    refused_quietly(ws.path(), &["--smoke", "--smoke-event", "/dev/zero"], &["smoke_event", "is a device"]);
+    refused_quietly(
+        ws.path(),
+        &["--smoke", "--smoke-event", "event.json"],
+        &["smoke_event", "is a FIFO"],
+    );
+    refused_quietly(
+        ws.path(),
+        &["--smoke", "--smoke-event", "/dev/zero"],
+        &["smoke_event", "is a device"],
+    );
     let big = vec![b' '; 6 * 1024 * 1024 + 1];
     std::fs::write(ws.path().join("big.json"), big).unwrap();
-    refused_quietly(ws.path(), &["--smoke", "--smoke-event", "big.json"], &["smoke_event", "is larger than 6291456 bytes", "6 MiB"]);
+    refused_quietly(
+        ws.path(),
+        &["--smoke", "--smoke-event", "big.json"],
+        &["smoke_event", "is larger than 6291456 bytes", "6 MiB"],
+    );
     std::fs::write(ws.path().join("bad.json"), format!("{{\"a\": {SECRET}}}")).unwrap();
-    refused_quietly(ws.path(), &["--smoke", "--smoke-event", "bad.json"], &["smoke_event", "is not JSON: not JSON at line 1"]);
+    refused_quietly(
+        ws.path(),
+        &["--smoke", "--smoke-event", "bad.json"],
+        &["smoke_event", "is not JSON: not JSON at line 1"],
+    );
     // Named by the repository: not outside it.
     std::os::unix::fs::symlink("/proc/self/environ", ws.path().join("alpha/environ.json")).unwrap();
-    append(ws.path(), "alpha/Cargo.toml", "smoke = true\nsmoke_event = \"environ.json\"");
+    append(
+        ws.path(),
+        "alpha/Cargo.toml",
+        "smoke = true\nsmoke_event = \"environ.json\"",
+    );
     refused_quietly(ws.path(), &[], &["smoke_event", "outside the workspace"]);
 }

@@ -288,7 +288,11 @@ struct Attribute(PathBuf, String);
 
 impl Attribute {
     fn set(flag: &str, path: &std::path::Path) -> Option<Attribute> {
-        let ok = Command::new("chattr").arg(flag).arg(path).status().is_ok_and(|s| s.success());
+        let ok = Command::new("chattr")
+            .arg(flag)
+            .arg(path)
+            .status()
+            .is_ok_and(|s| s.success());
         have_tool("chattr (as root, on a file system with attributes)", ok)
             .then(|| Attribute(path.to_path_buf(), flag.replace('+', "-")))
     }
@@ -313,11 +317,22 @@ fn an_immutable_or_append_only_record_zip_or_folder_stops_a_rebuild_before_it_ch
         ("+a", lambda.clone(), "append-only (chattr +a)"),
         ("+a", lambda.join("alpha"), "append-only (chattr +a)"),
     ] {
-        let Some(undo) = Attribute::set(flag, &path) else { return };
-        let run = run(ws.build().arg("--lambda-dir").arg(&lambda).env("SOURCE_DATE_EPOCH", "1700000000"));
+        let Some(undo) = Attribute::set(flag, &path) else {
+            return;
+        };
+        let run = run(ws
+            .build()
+            .arg("--lambda-dir")
+            .arg(&lambda)
+            .env("SOURCE_DATE_EPOCH", "1700000000"));
         drop(undo);
         assert_usage(&run, &[&path.display().to_string(), what, "accepted:"]);
-        assert_eq!(contents(&lambda), before, "{flag} {}: the folder changed", path.display());
+        assert_eq!(
+            contents(&lambda),
+            before,
+            "{flag} {}: the folder changed",
+            path.display()
+        );
         sha256sum_check(&lambda);
     }
 }
@@ -356,7 +371,9 @@ fn runs_interrupted_at_twenty_points_leave_old_or_new_records_and_nothing_staged
     let lambda = ws.root.join("ld");
     let build = |epoch: usize| {
         let mut cmd = ws.build();
-        cmd.arg("--lambda-dir").arg(&lambda).env("SOURCE_DATE_EPOCH", (1_600_000_000 + epoch).to_string());
+        cmd.arg("--lambda-dir")
+            .arg(&lambda)
+            .env("SOURCE_DATE_EPOCH", (1_600_000_000 + epoch).to_string());
         cmd
     };
     run_ok(&mut build(0));
@@ -372,7 +389,10 @@ fn runs_interrupted_at_twenty_points_leave_old_or_new_records_and_nothing_staged
             .unwrap();
         std::thread::sleep(whole * point / 20);
         // Only the child this test started, by its id.
-        let _ = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status();
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         let code = out.status.code();
@@ -387,7 +407,11 @@ fn runs_interrupted_at_twenty_points_leave_old_or_new_records_and_nothing_staged
             matches!(code, None | Some(0)) || code == Some(conventional),
             "SIG{signal} at {point}/20: exit {code:?}\n{stderr}"
         );
-        assert_eq!(strays(&lambda), Vec::<String>::new(), "SIG{signal} at {point}/20\n{stderr}");
+        assert_eq!(
+            strays(&lambda),
+            Vec::<String>::new(),
+            "SIG{signal} at {point}/20\n{stderr}"
+        );
         if lambda.join("manifest.json").exists() {
             assert_exactly_recorded(&lambda);
         }
@@ -408,12 +432,27 @@ fn an_empty_shard_and_a_merge_of_empty_shards_write_records_that_verify() {
         assert_eq!(sha256sum_check(shard), 1, "the one line vouches for manifest.json");
     }
     let out = ws.root.join("merged");
-    run_ok(lambda_build(&ws.root).arg("merge").arg(&one).arg(&two).arg("--out").arg(&out));
+    run_ok(
+        lambda_build(&ws.root)
+            .arg("merge")
+            .arg(&one)
+            .arg(&two)
+            .arg("--out")
+            .arg(&out),
+    );
     assert_eq!(sha256sum_check(&out), 1);
     assert_exactly_recorded(&out);
     // A tampered manifest of an empty shard no longer matches its line.
-    std::fs::write(one.join("manifest.json"), std::fs::read_to_string(one.join("manifest.json")).unwrap() + " ").unwrap();
-    let run = run(lambda_build(&ws.root).arg("merge").arg(&one).arg("--out").arg(ws.root.join("merged-2")));
+    std::fs::write(
+        one.join("manifest.json"),
+        std::fs::read_to_string(one.join("manifest.json")).unwrap() + " ",
+    )
+    .unwrap();
+    let run = run(lambda_build(&ws.root)
+        .arg("merge")
+        .arg(&one)
+        .arg("--out")
+        .arg(ws.root.join("merged-2")));
     assert_usage(&run, &["SHA256SUMS", "does not match manifest.json"]);
 }
 
@@ -429,7 +468,13 @@ fn hold_with_flock(dir: &std::path::Path) -> std::process::Child {
         .spawn()
         .expect("flock");
     for _ in 0..500 {
-        let free = Command::new("flock").args(["-n"]).arg(dir).arg("true").status().unwrap().success();
+        let free = Command::new("flock")
+            .args(["-n"])
+            .arg(dir)
+            .arg("true")
+            .status()
+            .unwrap()
+            .success();
         if !free {
             return holder;
         }
@@ -440,7 +485,10 @@ fn hold_with_flock(dir: &std::path::Path) -> std::process::Child {
 
 /// Kills the process group this test started, by its id.
 fn kill_group(child: &std::process::Child, signal: &str) {
-    let _ = Command::new("kill").arg(format!("-{signal}")).arg(format!("-{}", child.id())).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(format!("-{}", child.id()))
+        .status();
 }
 
 #[test]
@@ -453,14 +501,30 @@ fn a_stopped_lock_holder_is_named_and_given_up_on_and_a_holder_that_dies_release
     let mut holder = hold_with_flock(&lambda);
     kill_group(&holder, "STOP");
     let gave_up = run_bounded(
-        ws.build().arg("--lambda-dir").arg(&lambda).env("LAMBDA_BUILD_LOCK_TIMEOUT", "2"),
+        ws.build()
+            .arg("--lambda-dir")
+            .arg(&lambda)
+            .env("LAMBDA_BUILD_LOCK_TIMEOUT", "2"),
         Duration::from_secs(120),
     );
     let pid = format!("held by pid {} (flock)", holder.id());
     assert_eq!(gave_up.code, 1, "{}", gave_up.stderr);
-    assert!(gave_up.stderr.contains("waiting for the lock on the lambda dir"), "{}", gave_up.stderr);
-    let error = gave_up.stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_default();
-    for needle in ["gave up waiting", &pid, "env LAMBDA_BUILD_LOCK_TIMEOUT", "--lock-timeout"] {
+    assert!(
+        gave_up.stderr.contains("waiting for the lock on the lambda dir"),
+        "{}",
+        gave_up.stderr
+    );
+    let error = gave_up
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default();
+    for needle in [
+        "gave up waiting",
+        &pid,
+        "env LAMBDA_BUILD_LOCK_TIMEOUT",
+        "--lock-timeout",
+    ] {
         assert!(error.contains(needle), "{error:?} lacks {needle:?}");
     }
     assert!(!ws.target.exists(), "nothing compiles while waiting");

@@ -367,8 +367,14 @@ fn colliding_paths_in_or_across_shards_are_refused() {
 #[test]
 fn a_manifest_that_is_not_lambda_builds_is_refused_naming_it() {
     for (text, rule) in [
-        ("{ not json", "is not a lambda-build manifest: not JSON at line 1, column 3"),
-        ("{\"foo\": 1}", "is not a lambda-build manifest: a missing field or a value of the wrong type"),
+        (
+            "{ not json",
+            "is not a lambda-build manifest: not JSON at line 1, column 3",
+        ),
+        (
+            "{\"foo\": 1}",
+            "is not a lambda-build manifest: a missing field or a value of the wrong type",
+        ),
         ("", "is not a lambda-build manifest: the JSON ends early"),
         (
             "{\"version\": 1, \"tool\": {\"name\": \"other\", \"version\": \"1\"}, \"artifacts\": []}",

@@ -38,7 +38,12 @@ pub fn read(path: &Path, source: &Source, workspace: &Path) -> Result<Vec<(Strin
     if let Some(at) = bytes.iter().position(|b| *b == 0) {
         return Err(refuse(format!("holds a NUL byte on line {}", line_of(&bytes, at))));
     }
-    let text = String::from_utf8(bytes).map_err(|e| refuse(format!("is not UTF-8 (line {})", line_of(e.as_bytes(), e.utf8_error().valid_up_to()))))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        refuse(format!(
+            "is not UTF-8 (line {})",
+            line_of(e.as_bytes(), e.utf8_error().valid_up_to())
+        ))
+    })?;
     let mut vars = Vec::new();
     for item in dotenvy::from_read_iter(text.as_bytes()) {
         let (key, value) = item.map_err(|err| match err {
@@ -95,7 +100,10 @@ mod tests {
         assert!(!err.contains("SECRET_VALUE"), "{err}");
         let err = read_text(b"A=1\nB=SECRET\0X\n").unwrap_err();
         assert!(err.contains("NUL byte on line 2") && !err.contains("SECRET"), "{err}");
-        assert_eq!(read_text(b"# c\nexport A=1\nB=\"two\"\n").unwrap(), [("A".into(), "1".into()), ("B".into(), "two".into())]);
+        assert_eq!(
+            read_text(b"# c\nexport A=1\nB=\"two\"\n").unwrap(),
+            [("A".into(), "1".into()), ("B".into(), "two".into())]
+        );
     }
 
     #[test]

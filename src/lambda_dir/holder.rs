@@ -56,7 +56,10 @@ fn whole_seconds(time: Duration) -> String {
 /// Records this process as the holder of the lock on `dir` (best effort: a file system without
 /// user attributes just makes the waiter's message shorter).
 pub fn record(dir: &File) {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
     let value = format!("{} {now}", std::process::id());
     let name = CString::new(ATTRIBUTE).unwrap_or_default();
     // SAFETY: the fd is open for the call, the name is NUL-terminated, the value pointer and
@@ -127,14 +130,7 @@ fn recorded(dir: &Path) -> Option<(u32, u64)> {
     let mut buffer = [0u8; 64];
     // SAFETY: both strings are NUL-terminated, the buffer pointer and length describe one live
     // buffer the kernel writes at most that many bytes into.
-    let len = unsafe {
-        libc::getxattr(
-            path.as_ptr(),
-            name.as_ptr(),
-            buffer.as_mut_ptr().cast(),
-            buffer.len(),
-        )
-    };
+    let len = unsafe { libc::getxattr(path.as_ptr(), name.as_ptr(), buffer.as_mut_ptr().cast(), buffer.len()) };
     let text = std::str::from_utf8(buffer.get(..usize::try_from(len).ok()?)?).ok()?;
     let (pid, since) = text.split_once(' ')?;
     Some((pid.parse().ok()?, since.parse().ok()?))

@@ -57,12 +57,10 @@ pub fn is_stray(name: &str) -> bool {
     if inner.contains(&MARK[1..]) {
         return true;
     }
-    inner
-        .rsplit_once('.')
-        .is_some_and(|(stem, random)| {
-            let ours = ["SHA256SUMS", "manifest.json", "bootstrap"].contains(&stem) || stem.ends_with(".zip");
-            ours && random.len() == 6 && random.chars().all(|c| c.is_ascii_alphanumeric())
-        })
+    inner.rsplit_once('.').is_some_and(|(stem, random)| {
+        let ours = ["SHA256SUMS", "manifest.json", "bootstrap"].contains(&stem) || stem.ends_with(".zip");
+        ours && random.len() == 6 && random.chars().all(|c| c.is_ascii_alphanumeric())
+    })
 }
 
 /// Renames every staged file into place, in order (records last), all or none: see the module
@@ -257,7 +255,15 @@ mod tests {
         ] {
             assert!(is_stray(name), "{name}");
         }
-        for name in ["bootstrap.zip", ".hidden.tmp", "SHA256SUMS", ".a.toolong.tmp", ".notes.abcdef.tmp", JOURNAL, ".x.ab-cd!.tmp"] {
+        for name in [
+            "bootstrap.zip",
+            ".hidden.tmp",
+            "SHA256SUMS",
+            ".a.toolong.tmp",
+            ".notes.abcdef.tmp",
+            JOURNAL,
+            ".x.ab-cd!.tmp",
+        ] {
             assert!(!is_stray(name), "{name}");
         }
     }
