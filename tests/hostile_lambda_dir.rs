@@ -483,12 +483,15 @@ fn hold_with_flock(dir: &std::path::Path) -> std::process::Child {
     panic!("flock never took the lock");
 }
 
-/// Kills the process group this test started, by its id.
-fn kill_group(child: &std::process::Child, signal: &str) {
-    let _ = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(format!("-{}", child.id()))
-        .status();
+/// Signals the process group this test started (it leads it: `process_group(0)`), by its id,
+/// with the system call itself: procps-ng 4.0's `kill -STOP -PGID` signalled every process.
+fn kill_group(child: &std::process::Child, signal: libc::c_int) {
+    let group = libc::pid_t::try_from(child.id()).expect("a pid");
+    assert!(group > 1, "never a broadcast");
+    // SAFETY: kill(2) takes no pointers; a negative id names exactly that process group.
+    unsafe {
+        libc::kill(-group, signal);
+    }
 }
 
 #[test]
@@ -499,7 +502,7 @@ fn a_stopped_lock_holder_is_named_and_given_up_on_and_a_holder_that_dies_release
     // Someone else's file: once the waiter has the lock it stops there, before compiling.
     std::fs::write(lambda.join("theirs.txt"), "x").unwrap();
     let mut holder = hold_with_flock(&lambda);
-    kill_group(&holder, "STOP");
+    kill_group(&holder, libc::SIGSTOP);
     let gave_up = run_bounded(
         ws.build()
             .arg("--lambda-dir")
@@ -538,7 +541,7 @@ fn a_stopped_lock_holder_is_named_and_given_up_on_and_a_holder_that_dies_release
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    kill_group(&holder, "KILL");
+    kill_group(&holder, libc::SIGKILL);
     let _ = holder.wait();
     let out = waiter.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
