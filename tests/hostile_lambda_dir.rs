@@ -388,11 +388,18 @@ fn runs_interrupted_at_twenty_points_leave_old_or_new_records_and_nothing_staged
             .spawn()
             .unwrap();
         std::thread::sleep(whole * point / 20);
-        // Only the child this test started, by its id.
-        let _ = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(child.id().to_string())
-            .status();
+        // Only the child this test started, by its id (kill(2) with a positive pid).
+        let number = match signal {
+            "TERM" => libc::SIGTERM,
+            "INT" => libc::SIGINT,
+            _ => libc::SIGKILL,
+        };
+        let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+        assert!(pid > 1, "never a broadcast");
+        // SAFETY: kill(2) takes no pointers.
+        unsafe {
+            libc::kill(pid, number);
+        }
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         let code = out.status.code();
