@@ -467,7 +467,7 @@ fn an_empty_shard_and_a_merge_of_empty_shards_write_records_that_verify() {
 /// sleep does not inherit it); returns once the lock is taken.
 fn hold_with_flock(dir: &std::path::Path) -> std::process::Child {
     use std::os::unix::process::CommandExt;
-    let holder = Command::new("flock")
+    let mut holder = Command::new("flock")
         .arg("-o")
         .arg(dir)
         .args(["sleep", "600"])
@@ -487,6 +487,8 @@ fn hold_with_flock(dir: &std::path::Path) -> std::process::Child {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    kill_group(&holder, libc::SIGKILL);
+    let _ = holder.wait();
     panic!("flock never took the lock");
 }
 
