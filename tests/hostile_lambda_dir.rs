@@ -509,7 +509,7 @@ fn a_stopped_lock_holder_is_named_and_given_up_on_and_a_holder_that_dies_release
     let lambda = ws.root.join("ld");
     std::fs::create_dir(&lambda).unwrap();
     // Someone else's file: once the waiter has the lock it stops there, before compiling.
-    std::fs::write(lambda.join("theirs.txt"), "x").unwrap();
+    std::fs::write(lambda.join("SHA256SUMS"), "not lambda-build's").unwrap();
     let mut holder = hold_with_flock(&lambda);
     kill_group(&holder, libc::SIGSTOP);
     let gave_up = run_bounded(
