@@ -1,7 +1,9 @@
-//! Reading files lambda-build did not write (includes, an earlier run's records, shards) as
+//! Reading files lambda-build did not write (includes, an earlier run's records, shards, and
+//! every file a setting names: env files, `--global`/`CargoLambda.toml`, smoke events) as
 //! hostile input: opening never blocks (a FIFO or device is refused, not waited on), the file
 //! must be a regular file once open, and no more than a bound is ever read into memory, so a
-//! 20 GiB sparse file or a file that grows while it is read cannot exhaust the machine.
+//! 20 GiB sparse file, `/dev/zero` or a file that grows while it is read cannot exhaust the
+//! machine. [`read_named`] is the one reader for files settings name.
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};
@@ -64,6 +66,40 @@ pub fn read_regular(path: &Path, links: Links, limit: u64) -> Result<Vec<u8>, Re
     read_open(file, meta.len(), limit)
 }
 
+/// Where a file a setting names may be.
+#[derive(Clone, Copy, Debug)]
+pub enum Bound<'a> {
+    /// Anywhere: the user named it on the command line or in the job's environment.
+    Anywhere,
+    /// Inside this folder (the workspace), symlinks included: the repository named it (metadata,
+    /// `CargoLambda.toml`), and a repository must not reach files outside itself, as includes
+    /// may not.
+    Inside(&'a Path),
+}
+
+/// Reads the file a setting names, as includes are read: it must be (or, a symlink, lead to) a
+/// regular file within `bound`, of at most `limit` bytes; opening never blocks. The error is the
+/// rest of a sentence about the file (`is a FIFO, not a regular file`), never its contents.
+/// Every file a setting names is read through here, checked before anything compiles.
+pub fn read_named(path: &Path, bound: Bound<'_>, limit: u64) -> Result<Vec<u8>, String> {
+    if let Bound::Inside(root) = bound {
+        let real = std::fs::canonicalize(path).map_err(|e| format!("cannot be read: {e}"))?;
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        if !real.starts_with(&root) {
+            return Err(format!(
+                "is outside the workspace {} (it is {}); a repository's settings may name only files inside it",
+                root.display(),
+                real.display()
+            ));
+        }
+    }
+    read_regular(path, Links::Follow, limit).map_err(|err| match err {
+        ReadError::NotRegular(kind) => format!("is {kind}, not a regular file"),
+        ReadError::TooLarge { limit } => format!("is larger than {limit} bytes"),
+        ReadError::Io(err) => format!("cannot be read: {err}"),
+    })
+}
+
 /// Reads an open file of `len` bytes (as measured) to its end, refusing more than `limit`.
 pub fn read_open(file: File, len: u64, limit: u64) -> Result<Vec<u8>, ReadError> {
     if len > limit {
@@ -75,6 +111,20 @@ pub fn read_open(file: File, len: u64, limit: u64) -> Result<Vec<u8>, ReadError>
         return Err(ReadError::TooLarge { limit });
     }
     Ok(bytes)
+}
+
+/// Where a JSON document failed to parse and what kind of failure it was, never its text: the
+/// document is input lambda-build did not write, and serde's messages quote values
+/// (`invalid type: string "…"`), which could be anything, a planted secret included.
+pub fn json_error(err: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match err.classify() {
+        Category::Syntax => "not JSON",
+        Category::Eof => "the JSON ends early",
+        Category::Data => "a missing field or a value of the wrong type",
+        Category::Io => "unreadable",
+    };
+    format!("{what} at line {}, column {}", err.line(), err.column())
 }
 
 /// A file type in words, for errors.
@@ -129,5 +179,20 @@ mod tests {
             read_regular(dir.path(), Links::Follow, 10),
             Err(ReadError::NotRegular("a folder"))
         ));
+    }
+
+    #[test]
+    fn a_named_file_from_the_repository_stays_inside_it_and_devices_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let inside = dir.path().join("ws");
+        std::fs::create_dir(&inside).unwrap();
+        std::os::unix::fs::symlink("/proc/self/environ", inside.join("env")).unwrap();
+        let err = read_named(&inside.join("env"), Bound::Inside(&inside), 1 << 20).unwrap_err();
+        assert!(err.starts_with("is outside the workspace"), "{err}");
+        assert!(read_named(&inside.join("env"), Bound::Anywhere, 1 << 20).is_ok());
+        let err = read_named(Path::new("/dev/zero"), Bound::Anywhere, 10).unwrap_err();
+        assert_eq!(err, "is a device, not a regular file");
+        let err = read_named(&inside, Bound::Anywhere, 10).unwrap_err();
+        assert_eq!(err, "is a folder, not a regular file");
     }
 }

@@ -23,6 +23,7 @@ pub mod error;
 pub mod files;
 pub mod gate;
 pub mod includes;
+pub mod interrupt;
 pub mod lambda_dir;
 pub mod merge;
 pub mod network;

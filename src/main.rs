@@ -44,6 +44,7 @@ fn dispatch(argv: Vec<OsString>, entry: EntryPoint) -> ExitCode {
     };
     match invocation {
         Invocation::Build { inputs, verbosity } => {
+            lambda_build::interrupt::install();
             init_logging(verbosity, &env);
             let cwd = match std::env::current_dir() {
                 Ok(cwd) => cwd,
@@ -56,6 +57,7 @@ fn dispatch(argv: Vec<OsString>, entry: EntryPoint) -> ExitCode {
         ))),
         Invocation::Zig(zig) => exit(zig.execute().map_err(lambda_build::Error::Failed)),
         Invocation::Merge { dirs, out } => {
+            lambda_build::interrupt::install();
             init_logging(0, &env);
             exit(lambda_build::merge::run(&dirs, &out, &env).map(drop))
         }

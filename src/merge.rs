@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::ci;
 use crate::cli::EnvVars;
 use crate::error::{Error, Result};
+use crate::files;
 use crate::lambda_dir::{self, Place};
 use crate::record::{self, CHECKSUMS, MANIFEST, Manifest, Record};
 
@@ -38,7 +39,9 @@ struct Source {
 pub fn run(dirs: &[PathBuf], out: &Path, env: &EnvVars) -> Result<Manifest> {
     let cwd = std::env::current_dir().map_err(|e| Error::Failed(e.into()))?;
     let actions = ci::Actions::start(env, &cwd);
-    let manifest = merge(dirs, out)?;
+    let lock_timeout =
+        crate::process::seconds(env, LOCK_TIMEOUT_VAR)?.unwrap_or(crate::config::values::DEFAULT_LOCK_TIMEOUT);
+    let manifest = merge(dirs, out, lock_timeout)?;
     crate::output::line(format_args!(
         "lambda-build: Merged: {} artifacts from {} lambda dirs into {}",
         manifest.artifacts.len(),
@@ -52,9 +55,13 @@ pub fn run(dirs: &[PathBuf], out: &Path, env: &EnvVars) -> Result<Manifest> {
     Ok(manifest)
 }
 
+/// The variable bounding the wait for `--out`'s lock (the build's `--lock-timeout`).
+const LOCK_TIMEOUT_VAR: &str = "LAMBDA_BUILD_LOCK_TIMEOUT";
+
 /// Merges the lambda dirs into `out` and returns the merged manifest. Everything is read and
-/// checked first; only then is anything written.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest> {
+/// checked first; only then is anything written (waiting up to `lock_timeout` seconds for
+/// another run writing to `out`).
+pub fn merge(dirs: &[PathBuf], out: &Path, lock_timeout: u64) -> Result<Manifest> {
     check_out(dirs, out)?;
     let mut merged: BTreeMap<String, Source> = BTreeMap::new();
     for dir in dirs {
@@ -67,12 +74,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<Manifest> {
     for path in merged.keys().chain(&records) {
         check_destination(out, path)?;
     }
-    let locked = lambda_dir::lock(out, || {
-        crate::output::line(format!(
-            "lambda-build: waiting for another run writing to {}",
-            out.display()
-        ))
-    })?;
+    let note = |line: &str| crate::output::line(format_args!("lambda-build: {line}"));
+    let wait = lambda_dir::Wait {
+        timeout: std::time::Duration::from_secs(lock_timeout),
+        setting: format!("{LOCK_TIMEOUT_VAR}={lock_timeout}"),
+        note: &note,
+    };
+    let locked = lambda_dir::lock(out, &wait)?;
     let mut staged = Vec::new();
     for source in merged.values() {
         let mode = if source.record.format == "binary" { 0o755 } else { 0o644 };
@@ -211,7 +219,7 @@ fn read_shard(dir: &Path) -> Result<Vec<Source>> {
     let refuse =
         |what: &str, rule: &str| Error::usage(format!("shard {}: {what}: {rule}; {ACCEPTED_SHARD}", dir.display()));
     let what = |index: usize, record: &Record| format!("{MANIFEST} artifact {} (path {:?})", index + 1, record.path);
-    let manifest = read_manifest(dir)?;
+    let (manifest, manifest_bytes) = read_manifest(dir)?;
     // A set, not a scan of the records before each one: a 100k-record shard took 79 s that way.
     let mut paths = std::collections::HashSet::with_capacity(manifest.artifacts.len());
     for (index, record) in manifest.artifacts.iter().enumerate() {
@@ -221,6 +229,16 @@ fn read_shard(dir: &Path) -> Result<Vec<Source>> {
         }
     }
     let mut sums = read_sums(dir)?;
+    // A shard that built nothing lists its manifest instead (see `record::checksums_of_records`).
+    if manifest.artifacts.is_empty()
+        && let Some(digest) = sums.remove(MANIFEST)
+        && digest != record::hex(&Sha256::digest(&manifest_bytes))
+    {
+        return Err(refuse(
+            CHECKSUMS,
+            &format!("its {MANIFEST} line does not match {MANIFEST}: the shard is tampered or incomplete"),
+        ));
+    }
     let mut sources: Vec<Source> = Vec::new();
     for (index, record) in manifest.artifacts.into_iter().enumerate() {
         let what = what(index, &record);
@@ -258,8 +276,10 @@ fn read_shard(dir: &Path) -> Result<Vec<Source>> {
     Ok(sources)
 }
 
-/// The shard's `manifest.json`, which must be a lambda-build manifest of schema version 1.
-fn read_manifest(dir: &Path) -> Result<Manifest> {
+/// The shard's `manifest.json`, which must be a lambda-build manifest of schema version 1, and
+/// its bytes. A parse error says where, never what: a shard is untrusted and its text could be
+/// anything (a planted secret).
+fn read_manifest(dir: &Path) -> Result<(Manifest, Vec<u8>)> {
     let bytes = read::read_inside(dir, MANIFEST, MAX_RECORDS_FILE).map_err(|rule| {
         Error::usage(format!(
             "{} has no readable {MANIFEST} ({rule}); {ACCEPTED_SHARD}",
@@ -272,14 +292,14 @@ fn read_manifest(dir: &Path) -> Result<Manifest> {
             dir.join(MANIFEST).display()
         ))
     };
-    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| not_a_manifest(e.to_string()))?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| not_a_manifest(files::json_error(&e)))?;
     if manifest.tool.name != env!("CARGO_PKG_NAME") || manifest.version != 1 {
         return Err(not_a_manifest(format!(
-            "it was written by {:?} with schema version {}, not by lambda-build with version 1",
-            manifest.tool.name, manifest.version
+            "its tool is not lambda-build or its schema version ({}) is not 1",
+            manifest.version
         )));
     }
-    Ok(manifest)
+    Ok((manifest, bytes))
 }
 
 /// The shard's `SHA256SUMS`, by path: `<64 hex>  <path>` lines, each path once.

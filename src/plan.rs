@@ -97,6 +97,9 @@ pub struct Artifact {
 pub struct SmokeSpec {
     /// The event file; `None`: the default event.
     pub event: Option<PathBuf>,
+    /// The folder the event file must be inside: the workspace, when the repository's metadata
+    /// names it; `None` when the user did (a flag or variable).
+    pub event_inside: Option<PathBuf>,
     /// The outcome the invocation must have.
     pub expect: SmokeExpect,
     /// It uses `lambda_http`: the default event is an API Gateway request.
@@ -325,6 +328,12 @@ pub fn plan(
                     runtime: s.settings.runtime.value,
                     smoke: s.settings.smoke.value.then(|| SmokeSpec {
                         event: s.settings.smoke_event.value.clone(),
+                        event_inside: s
+                            .settings
+                            .smoke_event
+                            .source
+                            .is_table()
+                            .then(|| workspace_root.to_path_buf()),
                         expect: s.settings.smoke_expect.value,
                         http: s.binary.http,
                     }),

@@ -214,7 +214,7 @@ pub fn resolve(inputs: &Inputs, env: &EnvVars, cwd: &Path, entry: EntryPoint) ->
         .clone()
         .unwrap_or_else(|| target_dir.join("lambda"));
     resolve::check_lambda_dir(&lambda_dir, &run.lambda_dir.source)?;
-    let cargo = CargoFlags::from_run(&run, build_env(&run)?);
+    let cargo = CargoFlags::from_run(&run, build_env(&run, &workspace_root)?);
     let mut plan = plan::plan(
         &selected,
         &run.manifest_path.value,
@@ -317,23 +317,31 @@ fn compiler_table_warnings(binaries: &[discover::Binary], settings: &[PackageSet
 
 /// The variables `--env-file` and `--env-var` set on the cargo command, the file's first and
 /// `--env-var`'s over them, as cargo-lambda merges them. The file is read in dotenv syntax
-/// (`KEY=VALUE`, `export`, quotes, `#` comments); a file that cannot be read or parsed is a
-/// usage error naming it.
-fn build_env(run: &RunSettings) -> Result<BTreeMap<String, String>> {
+/// (`KEY=VALUE`, `export`, quotes, `#` comments) and checked as [`config::env_file`] says; a
+/// variable Linux could not pass to cargo is a usage error naming it, before anything compiles.
+fn build_env(run: &RunSettings, workspace_root: &Path) -> Result<BTreeMap<String, String>> {
     let mut vars = BTreeMap::new();
     if let Some(path) = &run.env_file.value {
-        let file = dotenvy::from_path_iter(path).and_then(|iter| iter.collect::<std::result::Result<Vec<_>, _>>());
-        let pairs = file.map_err(|e| {
+        vars.extend(config::env_file::read(path, &run.env_file.source, workspace_root)?);
+    }
+    for (key, value) in &run.env_var.value {
+        config::env_file::check(key, value).map_err(|why| {
             Error::usage(format!(
-                "env file {} (from {}) cannot be read: {}; accepted: a file of KEY=VALUE lines",
-                path.display(),
-                run.env_file.source,
-                e.to_string().lines().next().unwrap_or("unreadable")
+                "env_var {key} (from {}): {why}; accepted: KEY=VALUE pairs Linux can pass to a program",
+                run.env_var.source
             ))
         })?;
-        vars.extend(pairs);
     }
     vars.extend(run.env_var.value.iter().cloned());
+    if vars.len() > config::env_file::MAX_VARIABLES {
+        return Err(Error::usage(format!(
+            "--env-file and --env-var (from {} and {}) set {} variables; accepted: at most {}",
+            run.env_file.source,
+            run.env_var.source,
+            vars.len(),
+            config::env_file::MAX_VARIABLES
+        )));
+    }
     Ok(vars)
 }
 

@@ -234,11 +234,12 @@ impl Records {
         self.dir.join(CHECKSUMS)
     }
 
-    /// A record's path relative to [`Records::base`].
-    fn relative(&self, name: &str) -> String {
+    /// The records folder, created below [`Records::base`] as real folders if needed: the
+    /// records are staged and committed in it (its own journal, see [`lambda_dir::transaction`]).
+    fn folder(&self) -> anyhow::Result<PathBuf> {
         match &self.below {
-            Some(below) => format!("{below}/{name}"),
-            None => name.to_owned(),
+            Some(below) => lambda_dir::folders(&self.base, below),
+            None => Ok(self.base.clone()),
         }
     }
 }
@@ -283,20 +284,33 @@ pub fn checksums_named(manifest: &Manifest, name: impl Fn(&Record) -> String) ->
 /// `SHA256SUMS` and `manifest.json`, staged where `records` says to be committed after the
 /// artifacts they describe.
 pub fn stage(records: &Records, manifest: &Manifest) -> anyhow::Result<Vec<Staged>> {
+    let (manifest_file, json) = stage_manifest(records, manifest)?;
     let checksums = lambda_dir::stage(
-        &records.base,
-        &records.relative(CHECKSUMS),
-        checksums(manifest).as_bytes(),
+        &records.folder()?,
+        CHECKSUMS,
+        checksums_of_records(manifest, &json).as_bytes(),
         0o644,
     )?;
-    Ok(vec![checksums, stage_manifest(records, manifest)?.0])
+    Ok(vec![checksums, manifest_file])
+}
+
+/// `SHA256SUMS` for a lambda dir whose manifest is `json`: [`checksums`], or, for a run that
+/// built nothing (an empty shard, a merge of empty shards), the line of `manifest.json` itself.
+/// `sha256sum -c` refuses a file without a line ("no properly formatted checksum lines found"),
+/// and records must always verify; the manifest is the one file such a run vouches for.
+pub fn checksums_of_records(manifest: &Manifest, json: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    match manifest.artifacts.is_empty() {
+        true => format!("{}  {MANIFEST}\n", hex(&Sha256::digest(json))),
+        false => checksums(manifest),
+    }
 }
 
 /// `manifest.json` alone, staged where `records` says, and its bytes: after an upload it records
 /// where each artifact was stored (`SHA256SUMS` does not change).
 pub fn stage_manifest(records: &Records, manifest: &Manifest) -> anyhow::Result<(Staged, Vec<u8>)> {
     let json = serde_json::to_string_pretty(manifest).context("serializing the manifest")? + "\n";
-    let staged = lambda_dir::stage(&records.base, &records.relative(MANIFEST), json.as_bytes(), 0o644)?;
+    let staged = lambda_dir::stage(&records.folder()?, MANIFEST, json.as_bytes(), 0o644)?;
     Ok((staged, json.into_bytes()))
 }
 
@@ -453,7 +467,7 @@ enum Existing {
 }
 
 /// What is at `dir/relative`: nothing, or a regular file behind real folders; anything else in
-/// the way is a usage error.
+/// the way, or an attribute that forbids replacing it ([`lambda_dir::changeable`]), is a usage error.
 fn existing(dir: &Path, relative: &str) -> Result<Existing> {
     let in_the_way = |path: &Path, meta: &std::fs::Metadata, wanted: &str| {
         Error::usage(format!(
@@ -462,6 +476,9 @@ fn existing(dir: &Path, relative: &str) -> Result<Existing> {
             files::kind_of(&meta.file_type()),
         ))
     };
+    if let Err(why) = lambda_dir::changeable(dir, relative) {
+        return Err(Error::usage(why));
+    }
     match lambda_dir::place(dir, relative) {
         Ok(Place::Missing(_)) => Ok(Existing::Nothing),
         Ok(Place::Found(meta)) if meta.is_file() => Ok(Existing::File),

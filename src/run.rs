@@ -101,9 +101,19 @@ fn build(
         (EntryPoint::LambdaBuild, Some(_)) => Others::Refuse(&resolved.run.lambda_dir.source),
         (EntryPoint::LambdaBuild, None) => Others::Replace,
     };
+    let note = |line: &str| progress.note(line);
+    let wait = lambda_dir::Wait {
+        timeout: std::time::Duration::from_secs(resolved.run.lock_timeout.value),
+        setting: format!(
+            "--lock-timeout {}s, from {}",
+            resolved.run.lock_timeout.value, resolved.run.lock_timeout.source
+        ),
+        note: &note,
+    };
     let replaced = {
         // Under the lock when the folder exists, so a run committing there is not caught halfway.
-        let _locked = lambda_dir::lock_existing(&plan.lambda_dir)?;
+        let _locked = lambda_dir::lock_existing(&plan.lambda_dir, &wait)?;
+        recover_records(&records, &wait)?;
         record::check_previous(plan, record::previous_manifest(&records.dir).as_ref(), &records, others)?
     };
 
@@ -152,12 +162,8 @@ fn build(
         Phase::Package,
         &format!("{outputs} files into {}", plan.lambda_dir.display()),
     );
-    let locked = lambda_dir::lock(&plan.lambda_dir, || {
-        progress.note(&format!(
-            "waiting for another lambda-build run writing to {}",
-            plan.lambda_dir.display()
-        ))
-    })?;
+    let locked = lambda_dir::lock(&plan.lambda_dir, &wait)?;
+    recover_records(&records, &wait)?;
     // Read again under the lock: another run may have changed the folder while this one compiled.
     let previous = record::previous_manifest(&records.dir);
     record::check_previous(plan, previous.as_ref(), &records, others)?;
@@ -249,6 +255,21 @@ fn build(
         lambda_dir: plan.lambda_dir.clone(),
         manifest,
     })
+}
+
+/// Through the cargo-lambda entry point the records live outside the lambda dir: what an
+/// interrupted run left there is cleaned up too, under the lambda dir's lock.
+fn recover_records(records: &Records, wait: &lambda_dir::Wait<'_>) -> Result<()> {
+    if !records.in_lambda_dir && records.dir.is_dir() {
+        let (restored, removed) = lambda_dir::recover(&records.dir)?;
+        if restored + removed > 0 {
+            (wait.note)(&format!(
+                "cleaned up after an interrupted run in {}: {restored} files put back, {removed} staged files removed",
+                records.dir.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `--smoke`: invokes the binaries that ask for it and prints each result; any failure ends the

@@ -726,6 +726,16 @@ pub static SETTINGS: &[Setting] = &[
     ),
     valued(
         setting(
+            "lock-timeout",
+            Value,
+            Env,
+            "Seconds to wait for another run writing to the same lambda dir before giving up (exit 1); the wait names the holder every 30s",
+        ),
+        "SECONDS",
+        Some("600"),
+    ),
+    valued(
+        setting(
             "shard",
             Value,
             Env,

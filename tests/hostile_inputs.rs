@@ -402,3 +402,178 @@ fn metadata_values_of_the_wrong_type_are_refused() {
         ],
     );
 }
+
+// Files that settings name (issues 27 and 28): read as includes are, checked before compiling,
+// and never quoted back.
+
+/// A secret in the job's environment and in every file planted below.
+const SECRET: &str = "s3cr3t-d0-not-print-7731";
+
+fn mkfifo(path: &Path) {
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+/// Runs with the secret in the environment, at default and high verbosity, inside and outside
+/// GitHub Actions; each run must be a usage error holding `needles` that never shows the secret.
+fn refused_quietly(dir: &Path, args: &[&str], needles: &[&str]) {
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let summary = summary.path().to_string_lossy().into_owned();
+    for actions in [false, true] {
+        for verbose in [&[][..], &["-vv"][..]] {
+            let mut cmd = lambda_build(dir);
+            cmd.args(args).args(verbose).env("JOB_TOKEN", SECRET);
+            if actions {
+                cmd.env("GITHUB_ACTIONS", "true").env("GITHUB_STEP_SUMMARY", &summary);
+            }
+            let run = run_bounded(&mut cmd, std::time::Duration::from_secs(120));
+            assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+            assert_not_shown(&run, SECRET);
+            assert!(!run.stderr.contains("JOB_TOKEN"), "{}", run.stderr);
+            let error = run
+                .stderr
+                .lines()
+                .find(|l| l.starts_with("error: "))
+                .unwrap_or_default();
+            for needle in needles {
+                assert!(error.contains(needle), "{args:?}: {error:?} lacks {needle:?}");
+            }
+        }
+    }
+    assert!(!dir.join("target/debug").exists(), "nothing may compile on bad input");
+}
+
+#[test]
+fn an_env_file_symlinked_to_the_environment_never_prints_it() {
+    let ws = workspace();
+    std::os::unix::fs::symlink("/proc/self/environ", ws.path().join("envlink")).unwrap();
+    // Named by the repository: a symlink out of the workspace is refused, as for includes.
+    append(
+        ws.path(),
+        "Cargo.toml",
+        "[workspace.metadata.lambda.build]\nenv_file = \"envlink\"",
+    );
+    refused_quietly(
+        ws.path(),
+        &[],
+        &["env file", "envlink", "outside the workspace", "accepted:"],
+    );
+    // Named on the command line: read, and its bad line named by number only.
+    let ws = workspace();
+    std::os::unix::fs::symlink("/proc/self/environ", ws.path().join("envlink")).unwrap();
+    refused_quietly(
+        ws.path(),
+        &["--env-file", "envlink"],
+        &["env file", "envlink", "(from flag --env-file)", "line 1"],
+    );
+}
+
+#[test]
+fn env_files_and_env_vars_cargo_could_not_start_with_are_refused_before_compiling() {
+    let ws = workspace();
+    std::fs::write(ws.path().join("nul.env"), format!("A=1\nTOKEN={SECRET}\0x\n")).unwrap();
+    refused_quietly(
+        ws.path(),
+        &["--env-file", "nul.env"],
+        &["nul.env", "NUL byte on line 2"],
+    );
+    let many: String = (0..250_000).map(|i| format!("V{i}=1\n")).collect();
+    std::fs::write(ws.path().join("many.env"), many).unwrap();
+    refused_quietly(
+        ws.path(),
+        &["--env-file", "many.env"],
+        &["many.env", "is larger than 1048576 bytes"],
+    );
+    std::fs::write(ws.path().join("bad.env"), format!("A=1\n{SECRET} is not a pair\n")).unwrap();
+    refused_quietly(
+        ws.path(),
+        &["--env-file", "bad.env"],
+        &["bad.env", "line 2 is not KEY=VALUE"],
+    );
+    let fifo = ws.path().join("fifo.env");
+    mkfifo(&fifo);
+    refused_quietly(
+        ws.path(),
+        &["--env-file", "fifo.env"],
+        &["fifo.env", "is a FIFO, not a regular file"],
+    );
+    std::fs::write(ws.path().join("CargoLambda.toml"), "[build]\nenv_var = { PATH = 5 }\n").unwrap();
+    refused_quietly(
+        ws.path(),
+        &[],
+        &["env_var PATH", "CargoLambda.toml", "is a number, not a string"],
+    );
+}
+
+#[test]
+fn a_global_file_that_is_a_folder_fifo_or_device_is_refused_by_what_it_is() {
+    let ws = workspace();
+    std::fs::create_dir(ws.path().join("folder.toml")).unwrap();
+    mkfifo(&ws.path().join("fifo.toml"));
+    for (global, what) in [
+        ("folder.toml", "is a folder, not a regular file"),
+        ("fifo.toml", "is a FIFO, not a regular file"),
+        ("/dev/zero", "is a device, not a regular file"),
+    ] {
+        refused_quietly(ws.path(), &["--global", global], &["configuration file", global, what]);
+    }
+    // Found, not named: a FIFO CargoLambda.toml is refused, not silently skipped.
+    mkfifo(&ws.path().join("CargoLambda.toml"));
+    refused_quietly(ws.path(), &[], &["CargoLambda.toml", "is a FIFO"]);
+    // Its text never appears in a parse error; the line does.
+    let ws = workspace();
+    std::fs::write(
+        ws.path().join("CargoLambda.toml"),
+        format!("[build]\nrelease = true\ntoken = {SECRET}\n"),
+    )
+    .unwrap();
+    refused_quietly(ws.path(), &[], &["CargoLambda.toml", "is not valid TOML at line 3"]);
+    std::os::unix::fs::symlink("/proc/self/environ", ws.path().join("environ.toml")).unwrap();
+    refused_quietly(
+        ws.path(),
+        &["--global", "environ.toml"],
+        &["environ.toml", "is not valid TOML"],
+    );
+}
+
+#[test]
+fn a_smoke_event_that_is_a_fifo_a_device_or_too_large_is_refused_at_once() {
+    let ws = workspace();
+    mkfifo(&ws.path().join("event.json"));
+    refused_quietly(
+        ws.path(),
+        &["--smoke", "--smoke-event", "event.json"],
+        &["smoke_event", "is a FIFO"],
+    );
+    refused_quietly(
+        ws.path(),
+        &["--smoke", "--smoke-event", "/dev/zero"],
+        &["smoke_event", "is a device"],
+    );
+    let big = vec![b' '; 6 * 1024 * 1024 + 1];
+    std::fs::write(ws.path().join("big.json"), big).unwrap();
+    refused_quietly(
+        ws.path(),
+        &["--smoke", "--smoke-event", "big.json"],
+        &["smoke_event", "is larger than 6291456 bytes", "6 MiB"],
+    );
+    std::fs::write(ws.path().join("bad.json"), format!("{{\"a\": {SECRET}}}")).unwrap();
+    refused_quietly(
+        ws.path(),
+        &["--smoke", "--smoke-event", "bad.json"],
+        &["smoke_event", "is not JSON: not JSON at line 1"],
+    );
+    // Named by the repository: not outside it.
+    std::os::unix::fs::symlink("/proc/self/environ", ws.path().join("alpha/environ.json")).unwrap();
+    append(
+        ws.path(),
+        "alpha/Cargo.toml",
+        "smoke = true\nsmoke_event = \"environ.json\"",
+    );
+    refused_quietly(ws.path(), &[], &["smoke_event", "outside the workspace"]);
+}

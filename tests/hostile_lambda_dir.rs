@@ -280,3 +280,280 @@ fn a_forged_manifest_does_not_get_someone_elses_zip_kept() {
     assert_eq!(std::fs::read(&zip).unwrap(), ours, "the swapped zip was kept");
     sha256sum_check(&lambda);
 }
+
+/// Sets a `chattr` attribute (`+i`, `+a`) and clears it when dropped, so a failed assertion never
+/// leaves an undeletable temp folder; `None` where attributes cannot be set (not root, or a
+/// file system without them).
+struct Attribute(PathBuf, String);
+
+impl Attribute {
+    fn set(flag: &str, path: &std::path::Path) -> Option<Attribute> {
+        let ok = Command::new("chattr")
+            .arg(flag)
+            .arg(path)
+            .status()
+            .is_ok_and(|s| s.success());
+        have_tool("chattr (as root, on a file system with attributes)", ok)
+            .then(|| Attribute(path.to_path_buf(), flag.replace('+', "-")))
+    }
+}
+
+impl Drop for Attribute {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg(&self.1).arg(&self.0).status();
+    }
+}
+
+#[test]
+fn an_immutable_or_append_only_record_zip_or_folder_stops_a_rebuild_before_it_changes_anything() {
+    let ws = Workspace::new();
+    let lambda = ws.root.join("ld");
+    run_ok(ws.build().arg("--lambda-dir").arg(&lambda));
+    let before = contents(&lambda);
+    for (flag, path, what) in [
+        ("+i", lambda.join("SHA256SUMS"), "immutable (chattr +i)"),
+        ("+i", lambda.join("manifest.json"), "immutable (chattr +i)"),
+        ("+i", lambda.join("alpha/bootstrap.zip"), "immutable (chattr +i)"),
+        ("+a", lambda.clone(), "append-only (chattr +a)"),
+        ("+a", lambda.join("alpha"), "append-only (chattr +a)"),
+    ] {
+        let Some(undo) = Attribute::set(flag, &path) else {
+            return;
+        };
+        let run = run(ws
+            .build()
+            .arg("--lambda-dir")
+            .arg(&lambda)
+            .env("SOURCE_DATE_EPOCH", "1700000000"));
+        drop(undo);
+        assert_usage(&run, &[&path.display().to_string(), what, "accepted:"]);
+        assert_eq!(
+            contents(&lambda),
+            before,
+            "{flag} {}: the folder changed",
+            path.display()
+        );
+        sha256sum_check(&lambda);
+    }
+}
+
+/// The staged, backup and journal files lambda-build leaves only when killed outright.
+fn strays(dir: &std::path::Path) -> Vec<String> {
+    files_below(dir)
+        .into_iter()
+        .filter(|f| f.contains(".lambda-build-") || f.ends_with(".tmp"))
+        .collect()
+}
+
+/// What a lambda dir must hold once a run is over: exactly what its records list, and them.
+fn assert_exactly_recorded(lambda: &std::path::Path) {
+    let mut expected = recorded_paths(lambda);
+    expected.extend(["SHA256SUMS".to_owned(), "manifest.json".to_owned()]);
+    expected.sort();
+    assert_eq!(files_below(lambda), expected);
+    sha256sum_check(lambda);
+}
+
+#[test]
+fn runs_interrupted_at_twenty_points_leave_old_or_new_records_and_nothing_staged() {
+    let ws = Workspace::new();
+    // An include large enough that packaging and renaming take a while to be hit in.
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let noise: Vec<u8> = (0..12 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    std::fs::write(ws.alpha_static().join("noise.bin"), noise).unwrap();
+    let lambda = ws.root.join("ld");
+    let build = |epoch: usize| {
+        let mut cmd = ws.build();
+        cmd.arg("--lambda-dir")
+            .arg(&lambda)
+            .env("SOURCE_DATE_EPOCH", (1_600_000_000 + epoch).to_string());
+        cmd
+    };
+    run_ok(&mut build(0));
+    let started = std::time::Instant::now();
+    run_ok(&mut build(1));
+    let whole = started.elapsed();
+    for point in 0..20u32 {
+        let signal = ["TERM", "INT", "TERM", "KILL"][point as usize % 4];
+        let child = build(2 + point as usize)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(whole * point / 20);
+        // Only the child this test started, by its id (kill(2) with a positive pid).
+        let number = match signal {
+            "TERM" => libc::SIGTERM,
+            "INT" => libc::SIGINT,
+            _ => libc::SIGKILL,
+        };
+        let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+        assert!(pid > 1, "never a broadcast");
+        // SAFETY: kill(2) takes no pointers.
+        unsafe {
+            libc::kill(pid, number);
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code();
+        if signal == "KILL" {
+            // What it left is the next run's to clean up, under the lock, before anything else.
+            run_ok(&mut build(100 + point as usize));
+            assert_exactly_recorded(&lambda);
+            continue;
+        }
+        let conventional = if signal == "INT" { 130 } else { 143 };
+        assert!(
+            matches!(code, None | Some(0)) || code == Some(conventional),
+            "SIG{signal} at {point}/20: exit {code:?}\n{stderr}"
+        );
+        assert_eq!(
+            strays(&lambda),
+            Vec::<String>::new(),
+            "SIG{signal} at {point}/20\n{stderr}"
+        );
+        if lambda.join("manifest.json").exists() {
+            assert_exactly_recorded(&lambda);
+        }
+    }
+    run_ok(&mut build(99));
+    assert_exactly_recorded(&lambda);
+}
+
+#[test]
+fn an_empty_shard_and_a_merge_of_empty_shards_write_records_that_verify() {
+    let ws = Workspace::new();
+    let (one, two) = (ws.root.join("shard-3"), ws.root.join("shard-4"));
+    // The tiny workspace has two binaries: shards 3/4 and 4/4 hold none.
+    run_ok(ws.build().args(["--shard", "3/4", "--lambda-dir"]).arg(&one));
+    run_ok(ws.build().args(["--shard", "4/4", "--lambda-dir"]).arg(&two));
+    for shard in [&one, &two] {
+        assert_eq!(recorded_paths(shard), Vec::<String>::new());
+        assert_eq!(sha256sum_check(shard), 1, "the one line vouches for manifest.json");
+    }
+    let out = ws.root.join("merged");
+    run_ok(
+        lambda_build(&ws.root)
+            .arg("merge")
+            .arg(&one)
+            .arg(&two)
+            .arg("--out")
+            .arg(&out),
+    );
+    assert_eq!(sha256sum_check(&out), 1);
+    assert_exactly_recorded(&out);
+    // A tampered manifest of an empty shard no longer matches its line.
+    std::fs::write(
+        one.join("manifest.json"),
+        std::fs::read_to_string(one.join("manifest.json")).unwrap() + " ",
+    )
+    .unwrap();
+    let run = run(lambda_build(&ws.root)
+        .arg("merge")
+        .arg(&one)
+        .arg("--out")
+        .arg(ws.root.join("merged-2")));
+    assert_usage(&run, &["SHA256SUMS", "does not match manifest.json"]);
+}
+
+/// `flock -o DIR sleep 600` in its own process group: the flock process holds the lock (the
+/// sleep does not inherit it); returns once the lock is taken.
+fn hold_with_flock(dir: &std::path::Path) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    let mut holder = Command::new("flock")
+        .arg("-o")
+        .arg(dir)
+        .args(["sleep", "600"])
+        .process_group(0)
+        .spawn()
+        .expect("flock");
+    for _ in 0..500 {
+        let free = Command::new("flock")
+            .args(["-n"])
+            .arg(dir)
+            .arg("true")
+            .status()
+            .unwrap()
+            .success();
+        if !free {
+            return holder;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill_group(&holder, libc::SIGKILL);
+    let _ = holder.wait();
+    panic!("flock never took the lock");
+}
+
+/// Signals the process group this test started (it leads it: `process_group(0)`), by its id,
+/// with the system call itself: procps-ng 4.0's `kill -STOP -PGID` signalled every process.
+fn kill_group(child: &std::process::Child, signal: libc::c_int) {
+    let group = libc::pid_t::try_from(child.id()).expect("a pid");
+    assert!(group > 1, "never a broadcast");
+    // SAFETY: kill(2) takes no pointers; a negative id names exactly that process group.
+    unsafe {
+        libc::kill(-group, signal);
+    }
+}
+
+#[test]
+fn a_stopped_lock_holder_is_named_and_given_up_on_and_a_holder_that_dies_releases_it() {
+    let ws = Workspace::new();
+    let lambda = ws.root.join("ld");
+    std::fs::create_dir(&lambda).unwrap();
+    // Someone else's file: once the waiter has the lock it stops there, before compiling.
+    std::fs::write(lambda.join("SHA256SUMS"), "not lambda-build's").unwrap();
+    let mut holder = hold_with_flock(&lambda);
+    kill_group(&holder, libc::SIGSTOP);
+    let gave_up = run_bounded(
+        ws.build()
+            .arg("--lambda-dir")
+            .arg(&lambda)
+            .env("LAMBDA_BUILD_LOCK_TIMEOUT", "2"),
+        Duration::from_secs(120),
+    );
+    let pid = format!("held by pid {} (flock)", holder.id());
+    assert_eq!(gave_up.code, 1, "{}", gave_up.stderr);
+    assert!(
+        gave_up.stderr.contains("waiting for the lock on the lambda dir"),
+        "{}",
+        gave_up.stderr
+    );
+    let error = gave_up
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default();
+    for needle in [
+        "gave up waiting",
+        &pid,
+        "env LAMBDA_BUILD_LOCK_TIMEOUT",
+        "--lock-timeout",
+    ] {
+        assert!(error.contains(needle), "{error:?} lacks {needle:?}");
+    }
+    assert!(!ws.target.exists(), "nothing compiles while waiting");
+    // A waiter with time to spare gets the lock once the holder dies.
+    let waiter = ws
+        .build()
+        .arg("--lambda-dir")
+        .arg(&lambda)
+        .env("LAMBDA_BUILD_LOCK_TIMEOUT", "120")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    kill_group(&holder, libc::SIGKILL);
+    let _ = holder.wait();
+    let out = waiter.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("has no manifest.json of lambda-build's"), "{stderr}");
+}

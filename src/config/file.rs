@@ -17,6 +17,7 @@ use super::resolve::Table;
 use super::source::Source;
 use crate::cli::EnvVars;
 use crate::error::{Error, Result};
+use crate::files::{self, Bound};
 
 /// The file's name, looked up from the current directory upwards.
 pub const FILE_NAME: &str = "CargoLambda.toml";
@@ -35,12 +36,14 @@ pub struct ConfigFile {
 
 /// The configuration file of a run: `global` (from `--global`; an error when it does not
 /// exist) or the nearest `CargoLambda.toml` from `cwd` upwards. A relative path is looked up
-/// the same way, from `cwd` upwards, as cargo-lambda (figment) does.
+/// the same way, from `cwd` upwards, as cargo-lambda (figment) does. Whatever is found there
+/// counts, a folder or a FIFO too, so that [`load`] refuses it rather than the run silently
+/// ignoring it.
 pub fn find(cwd: &Path, global: Option<(&Path, &Source)>) -> Result<Option<PathBuf>> {
     let wanted = global.map_or(Path::new(FILE_NAME), |(path, _)| path);
     let found = match wanted.is_absolute() {
-        true => wanted.is_file().then(|| wanted.to_path_buf()),
-        false => cwd.ancestors().map(|dir| dir.join(wanted)).find(|p| p.is_file()),
+        true => wanted.exists().then(|| wanted.to_path_buf()),
+        false => cwd.ancestors().map(|dir| dir.join(wanted)).find(|p| p.exists()),
     };
     match (found, global) {
         (None, Some((path, source))) => Err(Error::usage(format!(
@@ -52,22 +55,31 @@ pub fn find(cwd: &Path, global: Option<(&Path, &Source)>) -> Result<Option<PathB
     }
 }
 
-/// Reads and parses a configuration file; a file that is not TOML is a usage error naming it.
+/// The largest configuration file read (far above any real one).
+const LIMIT: u64 = 1 << 20;
+
+/// Reads and parses a configuration file as every file a setting names is read
+/// ([`files::read_named`]: a regular file, never blocking, bounded); a file that cannot be
+/// read or is not TOML is a usage error naming it and, for TOML, the line and column, never its
+/// text (the file may be anything, `/proc/self/environ` through a symlink included).
 pub fn load(path: &Path) -> Result<ConfigFile> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let accepted = "accepted: a regular TOML file of at most 1 MiB in cargo-lambda's configuration format, such as [build] release = true";
+    let bytes = files::read_named(path, Bound::Anywhere, LIMIT)
+        .map_err(|why| Error::usage(format!("configuration file {} {why}; {accepted}", path.display())))?;
+    let not_toml = |at: Option<usize>| {
+        let position = at.map_or_else(String::new, |at| {
+            let before = &bytes[..at.min(bytes.len())];
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+            format!(" at line {line}, column {column}")
+        });
         Error::usage(format!(
-            "configuration file {} cannot be read: {e}; accepted: a readable TOML file",
+            "configuration file {} is not valid TOML{position}; {accepted}",
             path.display()
         ))
-    })?;
-    let value: toml::Table = toml::from_str(&text).map_err(|e| {
-        let first = e.to_string();
-        let why = first.lines().next().unwrap_or("not TOML").trim().to_owned();
-        Error::usage(format!(
-            "configuration file {} is not valid TOML ({why}); accepted: cargo-lambda's configuration format, such as [build] release = true",
-            path.display()
-        ))
-    })?;
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|e| not_toml(Some(e.valid_up_to())))?;
+    let value: toml::Table = toml::from_str(text).map_err(|e| not_toml(e.span().map(|s| s.start)))?;
     Ok(ConfigFile {
         path: path.to_path_buf(),
         doc: serde_json::to_value(value).unwrap_or(Json::Null),
@@ -218,8 +230,18 @@ mod tests {
         let Err(Error::Usage(message)) = load(&path) else {
             panic!("bad TOML was accepted");
         };
-        assert!(message.contains("is not valid TOML"), "{message}");
+        assert!(message.contains("is not valid TOML at line 1"), "{message}");
         assert!(!message.contains('\n'), "{message}");
+        std::fs::write(&path, "[build]\nrelease = true\ntoken = SECRET_TOKEN\n").unwrap();
+        let Err(Error::Usage(message)) = load(&path) else {
+            panic!("bad TOML was accepted");
+        };
+        assert!(message.contains("at line 3, column 9"), "{message}");
+        assert!(!message.contains("SECRET"), "{message}");
+        let Err(Error::Usage(message)) = load(Path::new("/dev/zero")) else {
+            panic!("a device was read");
+        };
+        assert!(message.contains("is a device, not a regular file"), "{message}");
     }
 
     #[test]

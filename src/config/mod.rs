@@ -4,6 +4,7 @@
 //! may set for itself ([`PackageSettings`]) are resolved per package, so one package's metadata
 //! never leaks into another's binaries (cargo-lambda issue #931).
 
+pub mod env_file;
 pub mod file;
 pub mod keys;
 pub mod profiles;
@@ -56,6 +57,8 @@ pub struct RunSettings {
     pub zig_version: Sourced<String>,
     /// `--no-verify`: skip the runtime gate.
     pub no_verify: Sourced<bool>,
+    /// `--lock-timeout SECONDS`: how long to wait for the lambda dir's lock (default 600).
+    pub lock_timeout: Sourced<u64>,
     /// `--smoke-timeout SECONDS`: how long each smoke test may take (default 10).
     pub smoke_timeout: Sourced<u64>,
     /// `--smoke-all`: a binary that cannot be smoke-tested here is an error, not skipped.

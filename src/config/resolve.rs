@@ -232,7 +232,7 @@ impl<'a> Resolver<'a> {
         })?;
         let env_file = self.path("env-file", root)?;
         if let Some(file) = &env_file.value
-            && !file.is_file()
+            && !file.exists()
         {
             return Err(invalid(
                 "env-file",
@@ -256,6 +256,14 @@ impl<'a> Resolver<'a> {
             toolchain_only: self.switch("toolchain-only", root)?,
             no_verify: self.switch("no-verify", root)?,
             shard,
+            lock_timeout: self
+                .parsed(
+                    "lock-timeout",
+                    root,
+                    values::parse_lock_timeout,
+                    values::ACCEPTED_LOCK_TIMEOUT,
+                )?
+                .or_default(values::DEFAULT_LOCK_TIMEOUT),
             smoke_timeout: self
                 .parsed(
                     "smoke-timeout",
@@ -378,10 +386,17 @@ impl<'a> Resolver<'a> {
         let mut found = self.found("env-var", scope);
         for f in &mut found {
             if let Raw::Json(Json::Object(table)) = &f.raw.raw {
-                let items = table
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-                    .collect();
+                let mut items = Vec::new();
+                for (key, value) in table {
+                    let Some(text) = value.as_str() else {
+                        return Err(Error::usage(format!(
+                            "env_var {key} (from {}) is {}, not a string; accepted: a table of KEY = \"VALUE\" strings",
+                            f.raw.source,
+                            json_kind(value)
+                        )));
+                    };
+                    items.push(format!("{key}={text}"));
+                }
                 f.raw.raw = Raw::Many(items);
             }
         }
@@ -392,13 +407,13 @@ impl<'a> Resolver<'a> {
                     .split_once('=')
                     .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
                     .filter(|(k, v)| !k.is_empty() && !v.is_empty() && !k.contains(char::is_whitespace));
+                // The item is not quoted back: its value may be a secret.
                 let pair = pair.ok_or_else(|| {
-                    invalid(
-                        "env-var",
-                        &item,
-                        &f.raw.source,
-                        "KEY=VALUE with a key and a value, comma-separated or repeated",
-                    )
+                    let key = item.split_once('=').map_or("", |(k, _)| k.trim());
+                    Error::usage(format!(
+                        "invalid env-var with the key {key:?} (from {}): not KEY=VALUE with a key and a value; accepted: KEY=VALUE with a key and a value, comma-separated or repeated",
+                        f.raw.source
+                    ))
                 })?;
                 vars.retain(|(k, _): &(String, String)| *k != pair.0);
                 vars.push(pair);
@@ -570,6 +585,18 @@ fn joined_source(found: &[Found]) -> Source {
         [] => Source::Default,
         [one] => one.raw.source.clone(),
         many => Source::Merged(many.iter().map(|f| f.raw.source.clone()).collect()),
+    }
+}
+
+/// A JSON value's kind in words, for an error that must not quote the value.
+fn json_kind(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "a table",
     }
 }
 

@@ -293,6 +293,18 @@ impl S3Keys {
     }
 }
 
+/// Seconds a run waits for the lambda dir's lock when `--lock-timeout` is not set: ten minutes,
+/// longer than a packaging step takes, far shorter than a CI runner's own limit.
+pub const DEFAULT_LOCK_TIMEOUT: u64 = 600;
+
+/// What `--lock-timeout` accepts.
+pub const ACCEPTED_LOCK_TIMEOUT: &str = "seconds, a whole number from 1 to 86400";
+
+/// Parses `--lock-timeout`: whole seconds, at least one, at most a day.
+pub fn parse_lock_timeout(text: &str) -> Option<u64> {
+    text.trim().parse().ok().filter(|s| (1..=86_400).contains(s))
+}
+
 /// Seconds a smoke invocation may take when `--smoke-timeout` is not set.
 pub const DEFAULT_SMOKE_TIMEOUT: u64 = 10;
 

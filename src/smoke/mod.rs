@@ -21,6 +21,7 @@ use crate::cli::EnvVars;
 use crate::compile::Built;
 use crate::config::{Arch, SmokeExpect};
 use crate::discover::Kind;
+use crate::files;
 use crate::plan::{Artifact, Plan, SmokeSpec};
 use emulator::{Ended, Role, Session};
 
@@ -270,7 +271,7 @@ pub fn check_events(plan: &Plan) -> crate::error::Result<()> {
         if let Some(spec) = &artifact.smoke {
             event_of(spec, artifact).map_err(|err| {
                 crate::error::Error::usage(format!(
-                    "invalid smoke_event for {}: {err:#}; accepted: a JSON file, relative to the folder of the table (or the directory of the flag) that sets it",
+                    "invalid smoke_event for {}: {err:#}; accepted: a regular JSON file of at most 6 MiB (Lambda's payload limit), relative to the folder of the table (or the directory of the flag) that sets it, inside the workspace when a table sets it",
                     artifact.name
                 ))
             })?;
@@ -316,14 +317,29 @@ fn one_line(answer: &[u8]) -> String {
 /// How much of an answer the terminal shows.
 const ANSWER_CHARS: usize = 200;
 
-/// The event an artifact is sent: its `smoke_event` file, else the default for its kind.
+/// The largest event: Lambda's limit on a synchronous invocation's payload (6 MB); Lambda
+/// itself would refuse a larger one.
+pub const EVENT_LIMIT: u64 = 6 * 1024 * 1024;
+
+/// The event an artifact is sent: its `smoke_event` file (read as every file a setting names,
+/// [`files::read_named`]), else the default for its kind.
 fn event_of(spec: &SmokeSpec, artifact: &Artifact) -> anyhow::Result<Vec<u8>> {
     match &spec.event {
         Some(path) => {
-            let bytes = std::fs::read(path)
-                .with_context(|| format!("reading smoke_event {} of {}", path.display(), artifact.name))?;
-            serde_json::from_slice::<serde_json::Value>(&bytes)
-                .with_context(|| format!("smoke_event {} of {} is not JSON", path.display(), artifact.name))?;
+            let bound = match &spec.event_inside {
+                Some(root) => files::Bound::Inside(root),
+                None => files::Bound::Anywhere,
+            };
+            let bytes = files::read_named(path, bound, EVENT_LIMIT)
+                .map_err(|why| anyhow::anyhow!("smoke_event {} of {} {why}", path.display(), artifact.name))?;
+            serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| {
+                anyhow::anyhow!(
+                    "smoke_event {} of {} is not JSON: {}",
+                    path.display(),
+                    artifact.name,
+                    files::json_error(&e)
+                )
+            })?;
             Ok(bytes)
         }
         None if spec.http => Ok(HTTP_EVENT.as_bytes().to_vec()),
