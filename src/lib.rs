@@ -6,6 +6,7 @@
 //! [`gate`] (will each binary start on its Lambda runtime?) → [`package`] (reproducible zips,
 //! staged) → [`record`] (SHA256SUMS, manifest.json) → [`lambda_dir`] (all of a run's files
 //! renamed into place at once, one writer at a time).
+//! A failed build goes to [`diagnose`] (why, and what fixes it).
 //! [`run`] strings them together; `main` only parses and maps errors to exit codes, and
 //! [`cargo_lambda`] reads `cargo lambda build` command lines when the binary runs as `cargo-lambda`.
 //! Everything printed goes through [`output`], every child waited on through [`process`].
@@ -18,6 +19,7 @@ pub mod ci;
 pub mod cli;
 pub mod compile;
 pub mod config;
+pub mod diagnose;
 pub mod discover;
 pub mod error;
 pub mod files;

@@ -11,7 +11,7 @@ use crate::plan;
 use crate::prepare::{Resolved, needs_zig, resolve, zig_wanted};
 use crate::progress::{Phase, Progress, human_duration};
 use crate::record::{self, Manifest, Others, Records};
-use crate::{ci, compile, gate, lambda_dir, output, package, print_config, smoke, toolchain, upload};
+use crate::{ci, compile, diagnose, gate, lambda_dir, output, package, print_config, smoke, toolchain, upload};
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -41,11 +41,16 @@ pub fn run_as(inputs: &Inputs, env: &EnvVars, cwd: &Path, entry: EntryPoint) -> 
     let result = build(inputs, env, cwd, entry, &progress, actions.as_ref());
     progress.end();
     if let (Err(err), Some(actions)) = (&result, &actions) {
+        // A diagnosed failure's why and fixes get annotations of their own, on their lines.
+        let diagnosed = diagnose::of(err);
         actions.annotate(&ci::commands::Annotation {
             title: Some("lambda-build".into()),
-            message: format!("{err:#}"),
+            message: diagnosed.map_or_else(|| format!("{err:#}"), |d| d.failure.clone()),
             ..Default::default()
         });
+        if let Some(diagnosed) = diagnosed {
+            actions.report_diagnoses(&diagnosed.diagnoses);
+        }
     }
     result
 }
@@ -143,7 +148,9 @@ fn build(
         for warning in &invocation.tuning.warnings {
             warn(actions, "Lambda release tuning", warning);
         }
-        built.extend(compile::compile(plan, invocation, &annotate)?);
+        let compiled = compile::compile(plan, invocation, &annotate)
+            .map_err(|err| diagnose::compile_failure(err, plan, invocation, env))?;
+        built.extend(compiled);
     }
 
     progress.phase(Phase::Gate, "every binary against its Lambda runtime");
@@ -176,7 +183,7 @@ fn build(
         steps.done(if p.reused { "unchanged" } else { "wrote" }, &p.path)
     })?;
     steps.finish();
-    let warnings = package::size_warnings(&packaged);
+    let warnings = package::size_warnings(plan, &built, &packaged);
 
     let where_records = match records.in_lambda_dir {
         true => String::new(),

@@ -103,6 +103,14 @@ fn a_panic_at_start_up_fails_with_its_output_and_leaves_the_lambda_dir_as_it_was
         run.stderr
     );
     assert!(run.stderr.contains("TABLE_NAME must be set"), "{}", run.stderr);
+    // The variable it panicked on is named, with the ways to give the smoke test a value.
+    assert!(
+        run.stderr.contains(
+            "hint: it read the variable TABLE_NAME, which is not set: smoke runs it with Lambda's own variables and the build's only; give it a value with --env-var NAME=value"
+        ),
+        "{}",
+        run.stderr
+    );
     assert_eq!(contents(&lambda), before, "the lambda dir changed");
 }
 

@@ -45,8 +45,24 @@ pub fn annotation(diagnostic: &Diagnostic, workspace_root: &Path, checkout: &Pat
     })
 }
 
+/// The annotation for a failed build's diagnosis, on the Cargo.toml line to change when it
+/// names one (so it shows on the pull request's diff).
+pub fn diagnosis_annotation(diagnosis: &crate::diagnose::Diagnosis, checkout: &Path) -> Annotation {
+    Annotation {
+        level: Some(Level::Error),
+        file: diagnosis
+            .at
+            .as_ref()
+            .map(|at| crate::diagnose::relative(&at.file, checkout)),
+        line: diagnosis.at.as_ref().map(|at| at.line),
+        title: Some(format!("lambda-build: {}", diagnosis.class)),
+        message: diagnosis.to_string(),
+        ..Default::default()
+    }
+}
+
 /// Removes terminal colour codes (`ESC [ ... m`), which rendered diagnostics carry on a terminal.
-fn strip_ansi(text: &str) -> String {
+pub fn strip_ansi(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {

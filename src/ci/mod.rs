@@ -112,6 +112,21 @@ impl Actions {
 }
 
 impl Actions {
+    /// A failed build's diagnoses: an annotation each (on the Cargo.toml line to change) and a
+    /// summary section. A summary that cannot be written is only logged: the run has failed
+    /// already, with its own error.
+    pub fn report_diagnoses(&self, diagnoses: &[crate::diagnose::Diagnosis]) {
+        for diagnosis in diagnoses {
+            self.annotate(&diagnostics::diagnosis_annotation(diagnosis, &self.checkout));
+        }
+        if let (Some(path), false) = (&self.summary, diagnoses.is_empty()) {
+            let md = summary::diagnoses_markdown(diagnoses, &self.checkout);
+            if let Err(err) = append_to(path, "GITHUB_STEP_SUMMARY", &md) {
+                crate::output::line(format_args!("warning: {err:#}"));
+            }
+        }
+    }
+
     /// The release's outputs (`release-url`, `assets`) and a summary section.
     pub fn report_release(&self, outcome: &crate::upload::github::Outcome) -> anyhow::Result<()> {
         if let Some(path) = &self.output {

@@ -46,6 +46,34 @@ pub fn markdown(manifest: &Manifest, phases: &[(String, Duration)], warnings: &[
     md
 }
 
+/// The section for a failed build's diagnoses: what went wrong, the chain, the fixes and the
+/// line to change; empty when there are none.
+pub fn diagnoses_markdown(diagnoses: &[crate::diagnose::Diagnosis], checkout: &std::path::Path) -> String {
+    let mut md = String::new();
+    if diagnoses.is_empty() {
+        return md;
+    }
+    md.push_str("### lambda-build: why the build failed\n");
+    for d in diagnoses {
+        let _ = writeln!(md, "\n**{}**\n", d.why);
+        if let Some(chain) = &d.chain {
+            let _ = writeln!(md, "- from: `{chain}`");
+        }
+        if let Some(at) = &d.at {
+            let _ = writeln!(
+                md,
+                "- at: `{}` line {}",
+                crate::diagnose::relative(&at.file, checkout),
+                at.line
+            );
+        }
+        for (n, fix) in d.fixes.iter().enumerate() {
+            let _ = writeln!(md, "- fix {}: {fix}", n + 1);
+        }
+    }
+    md
+}
+
 /// The `--smoke` section: one row per binary and architecture (a binary and its zip share one
 /// result); empty when nothing was smoke-tested.
 fn smoke_markdown(manifest: &Manifest) -> String {

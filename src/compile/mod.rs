@@ -11,8 +11,9 @@ use std::io::{BufReader, IsTerminal};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use cargo_metadata::Message;
+use cargo_metadata::diagnostic::DiagnosticLevel;
 
 use crate::config::{Color, CompilerKind, MessageFormat};
 use crate::plan::{BuiltKey, Invocation, Plan};
@@ -93,8 +94,38 @@ pub fn command(plan: &Plan, invocation: &Invocation) -> anyhow::Result<Command> 
     Ok(command)
 }
 
+/// A failed cargo build, with what it printed, so [`crate::diagnose`] can say why.
+#[derive(Debug, thiserror::Error)]
+#[error("{program} build failed ({status}); nothing was packaged and earlier artifacts are untouched")]
+pub struct Failed {
+    /// The program that ran the build (`cargo`, `cross`).
+    pub program: String,
+    /// How it ended.
+    pub status: std::process::ExitStatus,
+    /// What it printed.
+    pub output: Captured,
+}
+
+/// What a cargo build printed that a diagnosis reads: kept only until the build ends, and
+/// bounded, so a build that prints without end cannot exhaust memory.
+#[derive(Debug, Default)]
+pub struct Captured {
+    /// The rendered compiler messages (errors and warnings, including linker failures).
+    pub messages: Vec<String>,
+    /// cargo's stderr lines (build-script failures, with the script's own output), the last
+    /// [`STDERR_KEPT`] of them.
+    pub stderr: Vec<String>,
+}
+
+/// How many of cargo's last stderr lines are kept for a diagnosis (a failing build script's
+/// output, often a few hundred lines, fits many times over).
+pub const STDERR_KEPT: usize = 20_000;
+
 /// Runs one invocation and returns the executables cargo reported. Compiler output is shown as
-/// rustc renders it; a failed build is an error and nothing is packaged.
+/// rustc renders it; a failed build is a [`Failed`] error and nothing is packaged.
+///
+/// cargo's stderr is passed through line by line as it comes, and its last lines are kept: a
+/// build script's failure is only ever printed there, never in the JSON messages.
 ///
 /// Each diagnostic also goes to `on_diagnostic` (GitHub Actions turns them into annotations).
 pub fn compile(
@@ -106,12 +137,26 @@ pub fn compile(
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::piped());
+    // cargo colours what it prints only on a terminal: its stderr is a pipe now, so the
+    // terminal lambda-build writes to decides (unless the user chose).
+    if plan.cargo.color.is_none() && std::env::var_os("CARGO_TERM_COLOR").is_none() && std::io::stderr().is_terminal() {
+        command.env("CARGO_TERM_COLOR", "always");
+    }
     tracing::debug!(?command, "running");
     let program = command.get_program().to_string_lossy().into_owned();
     let mut child = command.spawn().with_context(|| format!("starting {program}"))?;
     let stdout = child.stdout.take().context("cargo's stdout")?;
+    let stderr = child.stderr.take().context("cargo's stderr")?;
+    let kept = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+    let (done, ended) = std::sync::mpsc::channel();
+    let keeper = kept.clone();
+    std::thread::spawn(move || {
+        pass_through(stderr, &keeper);
+        let _ = done.send(());
+    });
     let mut built = Built::new();
+    let mut messages = Vec::new();
     for message in Message::parse_stream(BufReader::new(stdout)) {
         match message.context("reading cargo's build messages")? {
             Message::CompilerArtifact(artifact) => {
@@ -136,6 +181,9 @@ pub fn compile(
             Message::CompilerMessage(message) => {
                 if let Some(rendered) = &message.message.rendered {
                     crate::output::text_to_stderr(rendered);
+                    if message.message.level == DiagnosticLevel::Error && messages.len() < MESSAGES_KEPT {
+                        messages.push(rendered.clone());
+                    }
                 }
                 on_diagnostic(&message.message);
             }
@@ -146,10 +194,45 @@ pub fn compile(
         }
     }
     let status = child.wait().with_context(|| format!("waiting for {program}"))?;
+    // A process cargo started in the background (a compiler cache's server) may hold its
+    // stderr open after cargo exits: what came until then is what there is.
+    let _ = ended.recv_timeout(STDERR_DRAIN);
+    let stderr: Vec<String> = kept.lock().map(|k| k.iter().cloned().collect()).unwrap_or_default();
     if !status.success() {
-        bail!("{program} build failed ({status}); nothing was packaged and earlier artifacts are untouched");
+        return Err(Failed {
+            program,
+            status,
+            output: Captured { messages, stderr },
+        }
+        .into());
     }
     Ok(built)
+}
+
+/// How many error messages are kept for a diagnosis.
+const MESSAGES_KEPT: usize = 200;
+
+/// How long cargo's stderr may stay open after cargo exited.
+const STDERR_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Copies cargo's stderr to lambda-build's, line by line as it comes, keeping its last
+/// [`STDERR_KEPT`] lines (without colour codes) in `kept`.
+fn pass_through(stderr: impl std::io::Read, kept: &std::sync::Mutex<std::collections::VecDeque<String>>) {
+    use std::io::BufRead;
+    let mut reader = BufReader::new(stderr);
+    let mut line = Vec::new();
+    // Bytes, not `lines()`: a line that is not UTF-8 is still passed through whole.
+    while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+        let text = String::from_utf8_lossy(&line);
+        crate::output::text_to_stderr(&text);
+        if let Ok(mut kept) = kept.lock() {
+            if kept.len() == STDERR_KEPT {
+                kept.pop_front();
+            }
+            kept.push_back(crate::ci::diagnostics::strip_ansi(text.trim_end()));
+        }
+        line.clear();
+    }
 }
 
 #[cfg(test)]

@@ -57,16 +57,23 @@ pub const UNZIPPED_LIMIT: u64 = 262_144_000;
 /// Lambda's limit on a zip uploaded directly (50 MB); larger ones must be deployed from S3.
 pub const ZIPPED_LIMIT: u64 = 52_428_800;
 
-/// Warnings for zips over the direct-upload limit.
-pub fn size_warnings(packaged: &[Packaged]) -> Vec<String> {
+/// Warnings for zips over the direct-upload limit, each with how much of its binary is debug
+/// info when that is what makes it large.
+pub fn size_warnings(plan: &Plan, built: &Built, packaged: &[Packaged]) -> Vec<String> {
     packaged
         .iter()
         .filter(|p| p.format == OutputFormat::Zip && p.size > ZIPPED_LIMIT)
         .map(|p| {
+            let hint = plan
+                .artifacts
+                .get(p.artifact)
+                .and_then(|a| Some((a, built.get(&a.built_key())?)))
+                .and_then(|(a, binary)| crate::diagnose::size::hint_for(binary, p.unzipped_size, &a.profile.name));
             format!(
-                "{} is {} zipped, over Lambda's 50 MB ({ZIPPED_LIMIT} bytes) limit for a direct upload; deploy it from S3",
+                "{} is {} zipped, over Lambda's 50 MB ({ZIPPED_LIMIT} bytes) limit for a direct upload; deploy it from S3{}",
                 p.path,
-                human_size(p.size)
+                human_size(p.size),
+                hint.map(|h| format!("\n{h}")).unwrap_or_default()
             )
         })
         .collect()
@@ -138,7 +145,11 @@ fn package_one(
     let binary = files::read_regular(source, Links::Follow, UNZIPPED_LIMIT).map_err(|err| match err {
         ReadError::TooLarge { limit } => {
             let size = std::fs::metadata(source).map_or(limit + 1, |m| m.len());
-            over_limit(&artifact.name, size)
+            over_limit(
+                &artifact.name,
+                size,
+                crate::diagnose::size::hint_for(source, size, &artifact.profile.name),
+            )
         }
         err => anyhow::Error::new(err).context(format!("reading {}", source.display())),
     })?;
@@ -187,11 +198,13 @@ fn package_one(
     Ok((packaged, staged))
 }
 
-/// The error for an output over Lambda's unzipped limit.
-fn over_limit(path: &str, size: u64) -> anyhow::Error {
+/// The error for an output over Lambda's unzipped limit, with `hint` (how much is debug info)
+/// under it.
+fn over_limit(path: &str, size: u64, hint: Option<String>) -> anyhow::Error {
     anyhow::anyhow!(
-        "{path} would be {} unzipped, over Lambda's 250 MB ({UNZIPPED_LIMIT} bytes) limit for a function's code; nothing was written",
-        human_size(size)
+        "{path} would be {} unzipped, over Lambda's 250 MB ({UNZIPPED_LIMIT} bytes) limit for a function's code; nothing was written{}",
+        human_size(size),
+        hint.map(|h| format!("\n{h}")).unwrap_or_default()
     )
 }
 
@@ -236,7 +249,9 @@ fn zip_entries(artifact: &Artifact, path: &str, binary: &[u8], includes: &[Inclu
         .iter()
         .fold(binary.len() as u64, |sum, f| sum.saturating_add(f.size));
     if total > UNZIPPED_LIMIT {
-        return Err(over_limit(path, total));
+        let debug = crate::diagnose::size::debug_info(binary).unwrap_or(0);
+        let hint = crate::diagnose::size::hint(debug, binary.len() as u64, total, &artifact.profile.name);
+        return Err(over_limit(path, total, hint));
     }
     let name = match artifact.kind {
         Kind::Function => "bootstrap".to_owned(),

@@ -173,7 +173,7 @@ fn one(
     let env = lambda_env(artifact, task_root, options);
     let session = emulator::run(command, role, event, &env, options.timeout)?;
     let expect = artifact.smoke.as_ref().map_or(SmokeExpect::Any, |s| s.expect);
-    Ok(judge(session, expect, options.timeout))
+    Ok(judge(session, artifact.kind, expect, options.timeout))
 }
 
 /// The variables Lambda sets for a function, then the user's, then what qemu needs.
@@ -213,8 +213,9 @@ fn lambda_env(artifact: &Artifact, task_root: &Path, options: &Options<'_>) -> V
     env
 }
 
-/// The session's outcome against what was expected.
-fn judge(session: Session, expect: SmokeExpect, timeout: Duration) -> Smoked {
+/// The session's outcome against what was expected; `kind` decides which Runtime API calls a
+/// message names (an extension registers and asks `/extension/event/next`).
+fn judge(session: Session, kind: Kind, expect: SmokeExpect, timeout: Duration) -> Smoked {
     let ms = |d: Option<Duration>| d.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let (outcome, failure) = match &session.ended {
         Ended::Response if expect == SmokeExpect::Error => (
@@ -232,9 +233,12 @@ fn judge(session: Session, expect: SmokeExpect, timeout: Duration) -> Smoked {
         Ended::Registered => ("registered", None),
         Ended::InitError(kind) => ("init-error", Some(format!("reported an init error ({kind})"))),
         Ended::Exited { status, initialized } => {
-            let when = match initialized {
-                false => "before it asked for an event (/runtime/invocation/next)",
-                true => "before it answered the event",
+            let when = match (initialized, kind) {
+                (false, Kind::Function) => "before it asked for an event (/runtime/invocation/next)",
+                (false, Kind::Extension) => {
+                    "before it registered and asked for its next event (/extension/register, then /extension/event/next)"
+                }
+                (true, _) => "before it answered the event",
             };
             match status.starts_with("signal") {
                 true => ("crashed", Some(format!("crashed ({status}) {when}"))),
@@ -242,9 +246,10 @@ fn judge(session: Session, expect: SmokeExpect, timeout: Duration) -> Smoked {
             }
         }
         Ended::Timeout { initialized } => {
-            let what = match initialized {
-                false => "did not ask for an event",
-                true => "did not answer the event",
+            let what = match (initialized, kind) {
+                (false, Kind::Function) => "did not ask for an event",
+                (false, Kind::Extension) => "did not register and ask for its next event",
+                (true, _) => "did not answer the event",
             };
             (
                 "timeout",
@@ -418,6 +423,9 @@ pub fn failures(plan: &Plan, results: &[Option<Smoked>]) -> Option<String> {
         if !tail.is_empty() {
             text.push_str(&format!("; its last output lines:\n    {}", tail.join("\n    ")));
         }
+        if let Some(hint) = crate::diagnose::smoke::missing_setting(tail) {
+            text.push_str(&format!("\n    {hint}"));
+        }
     }
     (!text.is_empty()).then(|| format!("smoke test failed; nothing was packaged:{text}"))
 }
@@ -472,13 +480,48 @@ mod tests {
             (Ended::Timeout { initialized: false }, SmokeExpect::Any, "timeout", true),
         ];
         for (ended, expect, outcome, fails) in cases {
-            let smoked = judge(session(ended.clone()), expect, ten);
+            let smoked = judge(session(ended.clone()), Kind::Function, expect, ten);
             assert_eq!(smoked.record.outcome, outcome, "{ended:?}");
             assert_eq!(smoked.failure.is_some(), fails, "{ended:?}");
             assert!(OUTCOMES.contains(&outcome));
             assert_eq!(smoked.record.init_ms, Some(3));
             assert_eq!(smoked.answer, "{\"a\": 1}");
         }
+    }
+
+    #[test]
+    fn an_extension_that_exits_at_init_is_said_to_miss_its_registration() {
+        let exited = || Ended::Exited {
+            status: "exit status: 1".into(),
+            initialized: false,
+        };
+        let ten = Duration::from_secs(10);
+        let extension = judge(session(exited()), Kind::Extension, SmokeExpect::Any, ten);
+        assert_eq!(
+            extension.failure.as_deref(),
+            Some(
+                "exited (exit status: 1) before it registered and asked for its next event (/extension/register, then /extension/event/next)"
+            )
+        );
+        let function = judge(session(exited()), Kind::Function, SmokeExpect::Any, ten);
+        assert!(
+            function
+                .failure
+                .unwrap()
+                .ends_with("before it asked for an event (/runtime/invocation/next)")
+        );
+        let waiting = judge(
+            session(Ended::Timeout { initialized: false }),
+            Kind::Extension,
+            SmokeExpect::Any,
+            ten,
+        );
+        assert!(
+            waiting
+                .failure
+                .unwrap()
+                .starts_with("did not register and ask for its next event")
+        );
     }
 
     #[test]
