@@ -442,9 +442,10 @@ fn env_vars_take_cargo_lambdas_forms_and_refuse_items_without_a_value() {
             panic!("{bad} was accepted");
         };
         assert!(
-            message.contains("invalid env var") && message.contains("KEY=VALUE"),
+            message.contains("invalid env-var") && message.contains("KEY=VALUE"),
             "{message}"
         );
+        assert!(!message.contains("=x"), "the item's value is never echoed: {message}");
     }
 }
 
