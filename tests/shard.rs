@@ -132,7 +132,7 @@ fn shards_that_built_the_same_artifact_differently_are_a_conflict() {
 }
 
 #[test]
-fn a_shard_with_nothing_to_build_succeeds_with_an_empty_manifest() {
+fn a_shard_with_nothing_to_build_succeeds_with_an_empty_manifest_that_verifies() {
     let t = tempfile::tempdir().unwrap();
     let lambda_dir = t.path().join("lambda");
     let out = run_ok(&mut tiny_into(
@@ -146,5 +146,7 @@ fn a_shard_with_nothing_to_build_succeeds_with_an_empty_manifest() {
         out.stderr
     );
     assert_eq!(manifest(&lambda_dir)["artifacts"], serde_json::json!([]));
-    assert_eq!(read(&lambda_dir.join("SHA256SUMS")), "");
+    // Records that verify: an empty run's SHA256SUMS lists manifest.json itself.
+    assert!(read(&lambda_dir.join("SHA256SUMS")).ends_with("  manifest.json\n"));
+    assert_eq!(sha256sum_check(&lambda_dir), 1);
 }
