@@ -197,8 +197,9 @@ pub fn compile(
     // A process cargo started in the background (a compiler cache's server) may hold its
     // stderr open after cargo exits: what came until then is what there is.
     let _ = ended.recv_timeout(STDERR_DRAIN);
-    let stderr: Vec<String> = kept.lock().map(|k| k.iter().cloned().collect()).unwrap_or_default();
     if !status.success() {
+        // Copied out only for a diagnosis: a successful build never needs its lines.
+        let stderr: Vec<String> = kept.lock().map(|k| k.iter().cloned().collect()).unwrap_or_default();
         return Err(Failed {
             program,
             status,

@@ -295,9 +295,10 @@ fn regular(path: &Path, from: &str, what: &str, limit: u64, may_be_missing: bool
         Err(err) if err.kind() == std::io::ErrorKind::NotFound && may_be_missing => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Err(refuse("does not exist".into())),
         Err(err) => Err(refuse(format!("cannot be inspected: {err}"))),
-        Ok(metadata) if !metadata.is_file() => Err(refuse(
-            "is not a regular file (a folder, FIFO, socket or device)".into(),
-        )),
+        Ok(metadata) if !metadata.is_file() => Err(refuse(format!(
+            "is not a regular file ({})",
+            crate::files::kind_of(&metadata.file_type())
+        ))),
         Ok(metadata) if metadata.len() > limit => Err(refuse(format!("is larger than {limit} bytes"))),
         Ok(_) => Ok(()),
     }
